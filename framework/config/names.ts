@@ -21,3 +21,6 @@ export type InitializerName = (typeof INITIALIZERS)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type ScheduleName = (typeof SCHEDULES)[number];
 export type BackendName = (typeof BACKENDS)[number];
+
+/** GroupNorm's group count when the YAML does not set one. */
+export const DEFAULT_GROUPS = 8;

@@ -92,7 +92,7 @@ export const NormObjectSchema = Type.Object(
     groups: Type.Optional(
       Type.Integer({
         minimum: 1,
-        description: 'GroupNorm: number of groups; must divide every normalized width (features or channels).',
+        description: 'GroupNorm: number of groups (default 8); must divide every normalized width (features or channels).',
       }),
     ),
     epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Added to the variance (PyTorch default 1e-5).' })),
@@ -251,6 +251,7 @@ export const ExperimentSchema = Type.Object(
     }),
     variants: Type.Record(Type.String(), Type.Unsafe<Record<string, unknown>>({ $ref: '#/$defs/VariantPatch' }), {
       default: { base: {} },
+      minProperties: 1,
       description: 'Named variants, each deep-merged over the base (dataset/model/train). The first is the reference.',
     }),
     matrix: Type.Record(Type.String(), Type.Array(MatrixValue, { minItems: 1 }), {
@@ -324,6 +325,13 @@ function defaultsAreOptional(node: unknown): void {
     if ((o.required as string[]).length === 0) delete o.required;
   }
   for (const v of Object.values(o)) defaultsAreOptional(v);
+}
+
+/** The fields one run resolves to (after variant, matrix cell and --set are applied). */
+export function runFieldsJsonSchema(): Record<string, unknown> {
+  const schema = JSON.parse(JSON.stringify(Type.Object(RunFields, strict))) as Record<string, unknown>;
+  defaultsAreOptional(schema);
+  return schema;
 }
 
 /** The JSON Schema written to schemas/experiment.schema.json and compiled by ajv. */

@@ -1,0 +1,61 @@
+/** `bnx validate` and `bnx plan`: fast commands that never train and never write anything. */
+import { loadStudy, type LoadedStudy } from '../config/load.js';
+import { planStudy, type StudyPlan } from '../plan/plan.js';
+import { EXIT } from '../util/errors.js';
+
+export interface StudyOptions {
+  set: string[];
+  json?: boolean;
+}
+
+export function describePlanShape(study: LoadedStudy['config'], runs: number): string {
+  const variants = Object.keys(study.variants).length;
+  const cells = Object.values(study.matrix).reduce((n, values) => n * values.length, 1);
+  return `${runs} run${runs === 1 ? '' : 's'} = ${variants} variant${variants === 1 ? '' : 's'} x ${cells} matrix cell${cells === 1 ? '' : 's'} x ${study.seeds.length} seed${study.seeds.length === 1 ? '' : 's'}`;
+}
+
+export async function validateCommand(file: string, o: StudyOptions): Promise<number> {
+  const study = loadStudy(file, { set: o.set });
+  if (o.json) process.stdout.write(`${JSON.stringify(study.config, null, 2)}\n`);
+  else {
+    const plan = planStudy(study.config);
+    process.stdout.write(`${study.file}: valid (${describePlanShape(study.config, plan.runs.length)})\n`);
+  }
+  return EXIT.ok;
+}
+
+/** Plans with the dataset's digest in every key, so keys match what `bnx run` will use. */
+export async function planWithData(study: LoadedStudy, log: (m: string) => void = () => {}): Promise<StudyPlan> {
+  const { datasetIdentity } = await import('../data/index.js');
+  const identity = await datasetIdentity(resolveDatasetPath(study), { log });
+  return planStudy(study.config, { dataDigest: identity.digest });
+}
+
+/** `dataset.path` is relative to the study file, like every path a study names. */
+export function resolveDatasetPath(study: LoadedStudy): { name?: string; path?: string } {
+  const ds = study.config.dataset;
+  if (!ds.path) return { name: ds.name };
+  return { path: new URL(ds.path, `file://${absolute(study.file)}`).pathname };
+}
+
+function absolute(p: string): string {
+  return p.startsWith('/') ? p : `${process.cwd()}/${p}`;
+}
+
+export async function planCommand(file: string, o: StudyOptions): Promise<number> {
+  const study = loadStudy(file, { set: o.set });
+  const plan = await planWithData(study, (m) => process.stderr.write(`${m}\n`));
+  if (o.json) {
+    const runs = plan.runs.map(({ index, key, name, variant, matrix, seed }) => ({ index, key, name, variant, matrix, seed }));
+    process.stdout.write(`${JSON.stringify({ study: plan.study, config_sha256: plan.configSha256, data_digest: plan.dataDigest, runs }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const out = [`${plan.study}: ${describePlanShape(study.config, plan.runs.length)} (config sha256 ${plan.configSha256.slice(0, 12)})`];
+  const width = Math.max(...plan.runs.map((r) => r.variant.length), 'variant'.length);
+  out.push(`  ${'#'.padStart(3)}  ${'key'.padEnd(16)}  ${'variant'.padEnd(width)}  ${'seed'.padStart(4)}  name`);
+  for (const r of plan.runs) {
+    out.push(`  ${String(r.index + 1).padStart(3)}  ${r.key}  ${r.variant.padEnd(width)}  ${String(r.seed).padStart(4)}  ${r.name}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,156 @@
+/**
+ * Turns ajv's errors into sentences a person can act on: what is wrong, with the value found, and
+ * for typos the closest legal name. Pure: no file or YAML knowledge here (see locate.ts).
+ */
+import type { ErrorObject } from 'ajv';
+import { closest, distance } from 'fastest-levenshtein';
+
+export interface SchemaProblem {
+  /** JSON pointer segments of the value the problem is about. */
+  path: string[];
+  /** Point at the key itself rather than its value (unknown keys). */
+  atKey?: boolean;
+  message: string;
+}
+
+export function pathOf(pointer: string): string[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export function dotted(path: readonly string[]): string {
+  return path.length ? path.join('.') : '(top level)';
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v));
+
+function suggestion(word: string, options: string[]): string {
+  if (!options.length) return '';
+  const best = closest(word, options);
+  // Only suggest when the typo is plausibly a typo: within a third of the word's length.
+  const close = distance(word, best) <= Math.max(2, Math.ceil(best.length / 3)) || word.startsWith(best) || best.startsWith(word);
+  return close ? `; did you mean "${best}"?` : '';
+}
+
+const typeName: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping (key: value)',
+  array: 'a list',
+};
+
+function describe(e: ErrorObject, data: unknown): SchemaProblem | undefined {
+  const path = pathOf(e.instancePath);
+  const value = valueAt(data, path);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(p.additionalProperty);
+      const known = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+      const where = path.length ? ` in ${dotted(path)}` : '';
+      return {
+        path: [...path, key],
+        atKey: true,
+        message: `unknown key "${key}"${where}${suggestion(key, known) || (known.length ? `; allowed: ${known.join(', ')}` : '')}`,
+      };
+    }
+    case 'required':
+      return { path, message: `missing required key "${String(p.missingProperty)}"${path.length ? ` in ${dotted(path)}` : ''}` };
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const hint = typeof value === 'string' ? suggestion(value, allowed) : '';
+      return { path, message: `${dotted(path)} must be one of: ${allowed.join(', ')} (got ${show(value)})${hint}` };
+    }
+    case 'type': {
+      const types = String(p.type).split(',').map((t) => typeName[t] ?? t);
+      return { path, message: `${dotted(path)} must be ${types.join(' or ')} (got ${show(value)})` };
+    }
+    case 'exclusiveMinimum':
+      return { path, message: `${dotted(path)} must be > ${String(p.limit)} (got ${show(value)})` };
+    case 'minimum':
+      return { path, message: `${dotted(path)} must be >= ${String(p.limit)} (got ${show(value)})` };
+    case 'exclusiveMaximum':
+      return { path, message: `${dotted(path)} must be < ${String(p.limit)} (got ${show(value)})` };
+    case 'maximum':
+      return { path, message: `${dotted(path)} must be <= ${String(p.limit)} (got ${show(value)})` };
+    case 'minItems':
+      return { path, message: `${dotted(path)} must have at least ${String(p.limit)} item(s)` };
+    case 'minProperties':
+      return { path, message: `${dotted(path)} must have at least ${String(p.limit)} entry` };
+    case 'uniqueItems': {
+      const [a, b] = [Number(p.i), Number(p.j)].sort((x, y) => x - y);
+      return { path, message: `${dotted(path)} must not repeat values (items ${a} and ${b} are both ${show((value as unknown[])[a!])})` };
+    }
+    case 'minLength':
+      return { path, message: `${dotted(path)} must not be empty` };
+    case 'pattern':
+      return {
+        path,
+        message: `${dotted(path)} must use only letters, digits, ".", "_" and "-", starting with a letter or digit (got ${show(value)})`,
+      };
+    case 'anyOf':
+    case 'oneOf':
+    case 'if':
+    case '$ref':
+      return undefined; // summarised by resolveUnions()
+    default:
+      return { path, message: `${dotted(path)} ${e.message ?? 'is invalid'} (got ${show(value)})` };
+  }
+}
+
+export function valueAt(data: unknown, path: readonly string[]): unknown {
+  let cur: unknown = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+/**
+ * For `string | object` unions (norm, schedule) ajv reports every branch. Keep the errors of the
+ * branches whose type matches the value; if none matches, say what the alternatives are.
+ */
+function resolveUnions(errors: ErrorObject[], data: unknown): ErrorObject[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  let kept = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+  for (const u of unions) {
+    const prefix = `${u.schemaPath}/`;
+    const branchOf = (e: ErrorObject) => e.schemaPath.slice(prefix.length).split('/')[0];
+    const inUnion = kept.filter((e) => e.schemaPath.startsWith(prefix));
+    const wrongType = new Set(inUnion.filter((e) => e.keyword === 'type' && e.instancePath === u.instancePath).map(branchOf));
+    const survivors = inUnion.filter((e) => !wrongType.has(branchOf(e)));
+    kept = kept.filter((e) => !e.schemaPath.startsWith(prefix) || survivors.includes(e));
+    if (survivors.length === 0) {
+      const path = pathOf(u.instancePath);
+      kept.push({
+        ...u,
+        keyword: 'type',
+        params: { type: 'string,object' },
+        schemaPath: `${u.schemaPath}/type`,
+        message: `${dotted(path)} must be a name or a mapping`,
+      });
+    }
+  }
+  void data;
+  return kept;
+}
+
+export function describeErrors(errors: ErrorObject[] | null | undefined, data: unknown): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of resolveUnions(errors ?? [], data)) {
+    const d = describe(e, data);
+    if (!d) continue;
+    const id = `${d.path.join('/')}|${d.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(d);
+  }
+  return out;
+}

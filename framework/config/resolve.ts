@@ -1,0 +1,72 @@
+/** Pure helpers that build one run's config from the base, a variant, a matrix cell and a seed. */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { experimentJsonSchema, runFieldsJsonSchema, type Experiment, type RunConfig } from './schema.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Objects merge key by key; anything else (lists, scalars, a string replacing an object) replaces. */
+export function deepMerge<T>(base: T, patch: unknown): T {
+  if (!isObj(base) || !isObj(patch)) return structuredClone(patch === undefined ? base : (patch as T));
+  const out: Obj = structuredClone(base);
+  for (const [k, v] of Object.entries(patch)) out[k] = k in out ? deepMerge(out[k], v) : structuredClone(v);
+  return out as T;
+}
+
+export function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj;
+  for (const seg of path) {
+    if (!isObj(cur)) return undefined;
+    cur = cur[seg];
+  }
+  return cur;
+}
+
+export function setPath(obj: Obj, path: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (const seg of path.slice(0, -1)) {
+    if (!isObj(cur[seg])) cur[seg] = {};
+    cur = cur[seg] as Obj;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+let validators: { study: ValidateFunction; runFields: ValidateFunction } | undefined;
+
+/** Compiled once per process: ajv with all errors, unknown keys rejected (schema), defaults applied. */
+export function compiledValidators(): { study: ValidateFunction; runFields: ValidateFunction } {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+    validators = { study: ajv.compile(experimentJsonSchema()), runFields: ajv.compile(runFieldsJsonSchema()) };
+  }
+  return validators;
+}
+
+export interface Cell {
+  variant: string;
+  matrix: Record<string, string | number | boolean>;
+}
+
+/** Every (variant, matrix cell) pair of a study, variants in file order, matrix in key order. */
+export function cells(study: Experiment): Cell[] {
+  const axes = Object.entries(study.matrix);
+  let combos: Record<string, string | number | boolean>[] = [{}];
+  for (const [path, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [path]: v })));
+  return Object.keys(study.variants).flatMap((variant) => combos.map((matrix) => ({ variant, matrix })));
+}
+
+/**
+ * The run fields of one cell: base <- variant <- matrix values, validated with defaults applied.
+ * Returns ajv's errors instead of throwing so the loader can locate them.
+ */
+export function resolveCell(
+  study: Experiment,
+  cell: Cell,
+): { fields?: Omit<RunConfig, 'seed'>; errors?: ValidateFunction['errors']; data: Obj } {
+  const base: Obj = { dataset: study.dataset, model: study.model, train: study.train };
+  const data = deepMerge(base, study.variants[cell.variant] ?? {});
+  for (const [path, value] of Object.entries(cell.matrix)) setPath(data, path.split('.'), value);
+  const v = compiledValidators().runFields;
+  if (!v(data)) return { errors: v.errors, data };
+  return { fields: data as unknown as Omit<RunConfig, 'seed'>, data };
+}
