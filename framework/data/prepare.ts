@@ -1,0 +1,106 @@
+/**
+ * From raw bytes to the float tensors a model trains on, following the study's dataset config:
+ *   1. subset: keep the first N of a fixed seeded permutation of each split (fixed seed, independent of
+ *      the run seed, so every run of a study sees the same examples); kept in original order;
+ *   2. validation: hold out round(fraction x n) of the (subset) train examples, drawn with
+ *      `validation.seed` (again independent of the run seed); both parts keep original order;
+ *   3. value = (pixel / scale - mean[c]) / std[c], through a 256-entry table per channel, in one pass.
+ */
+import type { DatasetConfig } from '../config/schema.js';
+import { UserError } from '../util/errors.js';
+import { permutation, rngFor } from '../util/random.js';
+import type { Dataset, Prepared, Split } from './types.js';
+
+/** The fixed seed of `subset` draws. Changing it changes which examples every smoke test uses. */
+const SUBSET_SEED = 0;
+
+/** One Float32 per byte value per channel: the whole preprocessing as a lookup. */
+export function pixelTable(scale: number, channels: number, normalize?: { mean: number[]; std: number[] }): Float32Array {
+  if (normalize) {
+    for (const [key, arr] of [['mean', normalize.mean], ['std', normalize.std]] as const) {
+      if (arr.length !== 1 && arr.length !== channels) {
+        throw new UserError(`dataset.normalize.${key} has ${arr.length} values; the data has ${channels} channel${channels === 1 ? '' : 's'}`, [
+          `give one value per channel (or a single value for all)`,
+        ]);
+      }
+    }
+  }
+  const table = new Float32Array(256 * channels);
+  for (let c = 0; c < channels; c++) {
+    const mean = normalize ? (normalize.mean[c] ?? normalize.mean[0]!) : 0;
+    const std = normalize ? (normalize.std[c] ?? normalize.std[0]!) : 1;
+    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / scale - mean) / std;
+  }
+  return table;
+}
+
+/** Indices of the first `n` of a fixed permutation, sorted; all indices when n is absent. */
+function subsetIndices(count: number, n: number | undefined, purpose: string): Uint32Array {
+  if (n === undefined || n >= count) return Uint32Array.from({ length: count }, (_, i) => i);
+  return permutation(count, rngFor(SUBSET_SEED, purpose)).slice(0, n).sort();
+}
+
+function gather(split: Split, idx: Uint32Array, pixels: number, channels: number, table: Float32Array): { x: Float32Array; y: Uint8Array } {
+  const x = new Float32Array(idx.length * pixels);
+  const y = new Uint8Array(idx.length);
+  const src = split.images;
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k]!;
+    y[k] = split.labels[i]!;
+    const from = i * pixels;
+    const to = k * pixels;
+    if (channels === 1) {
+      for (let p = 0; p < pixels; p++) x[to + p] = table[src[from + p]!]!;
+    } else {
+      for (let p = 0; p < pixels; p++) x[to + p] = table[(p % channels) * 256 + src[from + p]!]!;
+    }
+  }
+  return { x, y };
+}
+
+export function prepareData(ds: Dataset, cfg: DatasetConfig, layout: 'flat' | 'image'): Prepared {
+  const pixels = ds.height * ds.width * ds.channels;
+  const table = pixelTable(cfg.scale ?? 255, ds.channels, cfg.normalize);
+  let trainIdx = subsetIndices(ds.train.count, cfg.subset?.train, 'dataset.subset.train');
+  const testIdx = subsetIndices(ds.test.count, cfg.subset?.test, 'dataset.subset.test');
+
+  let valIdx: Uint32Array | undefined;
+  if (cfg.validation) {
+    const n = trainIdx.length;
+    const nVal = Math.round(cfg.validation.fraction * n);
+    if (nVal < 1 || nVal > n - 1) {
+      throw new UserError(`dataset.validation.fraction ${cfg.validation.fraction} of ${n} training examples leaves ${nVal} for validation and ${n - nVal} for training`, [
+        'both parts need at least one example: raise the fraction or the training subset',
+      ]);
+    }
+    const perm = permutation(n, rngFor(cfg.validation.seed ?? 0, 'dataset.validation'));
+    const held = new Uint8Array(n);
+    for (let k = 0; k < nVal; k++) held[perm[k]!] = 1;
+    const val = new Uint32Array(nVal);
+    const rest = new Uint32Array(n - nVal);
+    for (let k = 0, v = 0, r = 0; k < n; k++) {
+      if (held[k]) val[v++] = trainIdx[k]!;
+      else rest[r++] = trainIdx[k]!;
+    }
+    valIdx = val;
+    trainIdx = rest;
+  }
+
+  const train = gather(ds.train, trainIdx, pixels, ds.channels, table);
+  const test = gather(ds.test, testIdx, pixels, ds.channels, table);
+  const val = valIdx ? gather(ds.train, valIdx, pixels, ds.channels, table) : undefined;
+  return {
+    trainX: train.x,
+    trainY: train.y,
+    testX: test.x,
+    testY: test.y,
+    ...(val ? { valX: val.x, valY: val.y } : {}),
+    nTrain: trainIdx.length,
+    nTest: testIdx.length,
+    nVal: valIdx?.length ?? 0,
+    inputShape: layout === 'flat' ? [pixels] : [ds.height, ds.width, ds.channels],
+    featureSize: pixels,
+    numClasses: ds.classNames.length,
+    classNames: ds.classNames,
+  };
+}

@@ -1,0 +1,68 @@
+/** The data a run trains on, as the rest of bnx sees it. */
+
+export interface Split {
+  /** count x height x width x channels bytes, row-major (NHWC). */
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+/** What a run records about its data and what its key hashes: the digest changes when the bytes do. */
+export interface DatasetIdentity {
+  name: string;
+  /** 'official' | 'npm:<package>@<version>' | 'path:<abs>' */
+  source: string;
+  /** sha256 over the four uncompressed IDX files (train images, train labels, test images, test labels). */
+  digest: string;
+  train_count: number;
+  test_count: number;
+  /** True when the train/test split is not the official one (the npm fallback). */
+  approximate_split: boolean;
+  /** The cache folder, or the dataset folder for `path:` datasets. */
+  location: string;
+}
+
+export interface Dataset {
+  name: string;
+  classNames: string[];
+  height: number;
+  width: number;
+  channels: number;
+  train: Split;
+  test: Split;
+  identity: DatasetIdentity;
+  /** Where this call got the bytes: the cache, or the source that just filled it. */
+  loadedFrom: 'cache' | 'official' | 'npm' | 'path';
+}
+
+export interface DatasetRef {
+  name?: string;
+  path?: string;
+}
+
+export interface LoadOptions {
+  /** The cache root (default $BNX_DATA_DIR, else ~/.cache/bnx/datasets). */
+  dataDir?: string;
+  log?: (msg: string) => void;
+  /** Refill the cache from the sources even when it is valid. */
+  force?: boolean;
+  /** Draw download progress bars (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+export interface Prepared {
+  trainX: Float32Array;
+  trainY: Uint8Array;
+  testX: Float32Array;
+  testY: Uint8Array;
+  valX?: Float32Array;
+  valY?: Uint8Array;
+  nTrain: number;
+  nTest: number;
+  nVal: number;
+  /** [784] for flat, [28, 28, 1] for image (NHWC). */
+  inputShape: number[];
+  featureSize: number;
+  numClasses: number;
+  classNames: string[];
+}
