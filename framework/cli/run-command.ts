@@ -1,0 +1,122 @@
+/** `bnx run` and `bnx report`: the edges where a study meets the disk, the store and the terminal. */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadStudy } from '../config/load.js';
+import type { BackendName } from '../config/names.js';
+import type { Executor } from '../launch/executor.js';
+import { claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/orchestrate.js';
+import { EXIT, UserError } from '../util/errors.js';
+import { planWithData, resolveDatasetPath } from './study-commands.js';
+
+export interface RunOptions {
+  set: string[];
+  jobs?: number;
+  backend?: BackendName;
+  trackingUri?: string;
+  force?: boolean;
+  queue?: string;
+  json?: boolean;
+}
+
+const say = (m: string): void => {
+  process.stderr.write(`${m}\n`);
+};
+
+/** Validate, plan (with the data's digest in every key) and open the study's MLflow records. */
+async function openContext(file: string, o: { set: string[]; trackingUri?: string; forWriting: boolean }): Promise<StudyContext> {
+  const study = loadStudy(file, { set: o.set });
+  const plan = await planWithData(study, say);
+  const { openStoreWithFallback, openStore, openStudy } = await import('../track/index.js');
+  const uri = trackingUriFor(study, o.trackingUri);
+  const store = o.forWriting ? await openStoreWithFallback(uri, say) : openStore(uri);
+  const { experimentId, parentRunId } = await openStudy(store, {
+    experimentName: study.config.tracking.experiment ?? study.config.name,
+    studyName: study.config.name,
+    configSha256: plan.configSha256,
+    studyYaml: study.text,
+  });
+  return { study, plan, store, experimentId, parentRunId, dataset: resolveDatasetPath(study) };
+}
+
+export async function runCommand(file: string, o: RunOptions): Promise<number> {
+  const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: true });
+  const claimed = await claimAll(ctx, { force: o.force });
+  say(
+    `${ctx.plan.study}: ${ctx.plan.runs.length} runs planned, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
+      (claimed.busy.length ? `, ${claimed.busy.length} running elsewhere (left alone)` : '') +
+      ` -> ${ctx.store.uri}`,
+  );
+  const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
+
+  let executor: Executor;
+  if (o.queue) {
+    const { QueueExecutor } = await import('../queue/index.js');
+    executor = await QueueExecutor.open(o.queue, { study: ctx.plan.study, trackingUri: ctx.store.uri, log: say });
+  } else {
+    const { LocalExecutor } = await import('../launch/local.js');
+    executor = new LocalExecutor(o.jobs ?? defaultJobs());
+  }
+
+  const { createProgress } = await import('../report/index.js');
+  const progress = createProgress({ total: ctx.plan.runs.length, tty: process.stderr.isTTY === true });
+  for (const s of claimed.skipped) progress.runSkipped(s.run.key);
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    say('\ninterrupted: recording the runs under way as KILLED; run the same command again to resume');
+    executor.interrupt();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let outcomes;
+  try {
+    outcomes = await executeAll(ctx, executor, jobs, {
+      started: (job) => progress.runStarted(job.run.key, job.run.name, job.run.config.train.epochs),
+      epoch: (e) => progress.epochDone(e.key, e.epoch, e.metrics),
+      done: (out) => {
+        progress.runDone(out.key, out.status);
+        if (out.status !== 'FINISHED' && !interrupted) say(`${out.key}: ${out.status}${out.reason ? ` — ${out.reason}` : ''}`);
+      },
+      log: say,
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  if (interrupted) return 130;
+
+  const failed = outcomes.filter((x) => x.status !== 'FINISHED');
+  const written = await writeStudyReport(ctx);
+  if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
+  else process.stdout.write(`${written.text}\n`);
+  if (claimed.busy.length) say(`${claimed.busy.length} run(s) are still running in another process; the report will include them once they finish (bnx report ${file})`);
+  return failed.length ? EXIT.failed : EXIT.ok;
+}
+
+export async function reportCommand(file: string, o: { set: string[]; trackingUri?: string; json?: boolean }): Promise<number> {
+  const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: false });
+  const written = await writeStudyReport(ctx);
+  if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
+  else process.stdout.write(`${written.text}\n`);
+  return EXIT.ok;
+}
+
+/** Reads every planned run back from the store and writes reports/<study>/. */
+export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: unknown; text: string }> {
+  const { collectStudy } = await import('../launch/collect.js');
+  const { buildSummary, writeReport, verdictLines } = await import('../report/index.js');
+  const input = await collectStudy(ctx);
+  if (!input.study.runs.some((r) => r.status === 'FINISHED')) {
+    throw new UserError(`${ctx.plan.study}: no finished runs in ${ctx.store.uri} yet; run \`bnx run ${ctx.study.file}\` first`);
+  }
+  const summary = buildSummary(input.study);
+  const outDir = resolve('reports', ctx.plan.study);
+  const res = await writeReport(summary, { outDir, demo: input.demo });
+  const { logReport } = await import('../launch/collect.js');
+  await logReport(ctx, res.files);
+  const md = readFileSync(join(outDir, 'report.md'), 'utf8');
+  void md;
+  return { summary, text: [...verdictLines(summary), `report: ${join('reports', ctx.plan.study, 'index.html')}`].join('\n') };
+}

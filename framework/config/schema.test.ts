@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { renderSchema, SCHEMA_PATH } from './write-schema.js';
+
+describe('schemas/experiment.schema.json', () => {
+  it('is what the TypeBox source generates (run `npm run schema` after changing framework/config)', () => {
+    expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(renderSchema());
+  });
+
+  it('documents every property, so editors can show help', () => {
+    const undocumented: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (!node || typeof node !== 'object') return;
+      const o = node as Record<string, unknown>;
+      for (const [k, v] of Object.entries((o.properties as Record<string, Record<string, unknown>>) ?? {})) {
+        if (!v.description) undocumented.push(`${path}.${k}`);
+        walk(v, `${path}.${k}`);
+      }
+      for (const [k, v] of Object.entries(o)) if (k !== 'properties' && typeof v === 'object') walk(v, `${path}/${k}`);
+    };
+    walk(JSON.parse(renderSchema()), '');
+    expect(undocumented).toEqual([]);
+  });
+
+  it('validates every example study with a plain ajv, as an editor would', () => {
+    const ajv = new Ajv({ strict: false });
+    const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
+    const study = parse(readFileSync(new URL('../../experiments/bn-vs-baseline.yaml', import.meta.url), 'utf8'));
+    expect(validate(study), JSON.stringify(validate.errors)).toBe(true);
+  });
+});

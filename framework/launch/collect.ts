@@ -1,0 +1,171 @@
+/**
+ * Reads a study's runs back from the tracking store into the report's input. The store is the record
+ * of truth: a resumed study, `bnx report`, and a queue-driven study all report the same way.
+ */
+import { mkdtempSync } from 'node:fs';
+import { cpus, platform, arch, tmpdir } from 'node:os';
+import { join, relative, isAbsolute } from 'node:path';
+import type { Run } from '../track/index.js';
+import type { StudyContext } from './orchestrate.js';
+import type { RunRecord, StudyInput, EpochRecord } from '../report/index.js';
+
+const EPOCH_KEYS = ['train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'epoch_seconds', 'lr'] as const;
+
+/** Finished beats anything else; among equals the newest attempt wins. */
+function pick(runs: Run[]): Run | undefined {
+  const rank = (r: Run) => (r.info.status === 'FINISHED' ? 1 : 0);
+  return [...runs].sort((a, b) => rank(b) - rank(a) || b.info.start_time - a.info.start_time)[0];
+}
+
+function localArtifactPath(run: Run, rel: string): string | null {
+  const uri = run.info.artifact_uri;
+  if (!uri.startsWith('file://')) return null;
+  return `${decodeURIComponent(uri.slice('file://'.length))}/${rel}`;
+}
+
+const shown = (p: string): string => {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+};
+
+async function epochsOf(ctx: StudyContext, run: Run): Promise<EpochRecord[]> {
+  const byStep = new Map<number, Record<string, number>>();
+  for (const key of EPOCH_KEYS) {
+    for (const m of await ctx.store.getMetricHistory(run.info.run_id, key)) {
+      const row = byStep.get(m.step) ?? {};
+      row[key === 'epoch_seconds' ? 'seconds' : key] = m.value;
+      byStep.set(m.step, row);
+    }
+  }
+  return [...byStep.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([epoch, r]) => ({
+      epoch,
+      train_loss: r.train_loss ?? NaN,
+      train_accuracy: r.train_accuracy ?? NaN,
+      test_loss: r.test_loss ?? NaN,
+      test_accuracy: r.test_accuracy ?? NaN,
+      seconds: r.seconds ?? NaN,
+      ...(r.lr !== undefined ? { lr: r.lr } : {}),
+    }));
+}
+
+export interface Collected {
+  study: StudyInput;
+  demo?: {
+    models: { variant: string; onnxPath: string }[];
+    images: Uint8Array;
+    labels: Uint8Array;
+    classNames: string[];
+    height: number;
+    width: number;
+  };
+}
+
+export async function collectStudy(ctx: StudyContext): Promise<Collected> {
+  const all = await ctx.store.searchRuns(ctx.experimentId, {});
+  const byKey = new Map<string, Run[]>();
+  for (const r of all) {
+    const key = r.data.tags['bnx.run_key'];
+    if (key) byKey.set(key, [...(byKey.get(key) ?? []), r]);
+  }
+
+  const runs: RunRecord[] = [];
+  const chosen = new Map<string, Run>();
+  for (const p of ctx.plan.runs) {
+    const run = pick(byKey.get(p.key) ?? []);
+    if (!run) {
+      runs.push({ key: p.key, variant: p.variant, matrix: p.matrix, seed: p.seed, status: 'PLANNED', backend: null, seconds: null, mlflow_run_id: null, epochs: [], onnx: null });
+      continue;
+    }
+    chosen.set(p.key, run);
+    const m = run.data.metrics;
+    const onnxPath = localArtifactPath(run, 'model/model.onnx');
+    runs.push({
+      key: p.key,
+      variant: p.variant,
+      matrix: p.matrix,
+      seed: p.seed,
+      status: run.info.status as RunRecord['status'],
+      ...(run.data.tags['bnx.failure_reason'] ? { reason: run.data.tags['bnx.failure_reason'] } : {}),
+      backend: run.data.tags['bnx.backend'] ?? null,
+      seconds: m.run_seconds ?? null,
+      mlflow_run_id: run.info.run_id,
+      epochs: await epochsOf(ctx, run),
+      onnx:
+        m.onnx_max_abs_diff !== undefined
+          ? {
+              path: onnxPath ? shown(onnxPath) : `${run.info.artifact_uri}/model/model.onnx`,
+              test_accuracy: m.onnx_test_accuracy!,
+              max_abs_diff: m.onnx_max_abs_diff,
+              prediction_agreement: m.onnx_prediction_agreement,
+            }
+          : null,
+    });
+  }
+
+  const first = [...chosen.values()].find((r) => r.info.status === 'FINISHED');
+  const tags = first?.data.tags ?? {};
+  const versions = Object.fromEntries(
+    Object.entries(tags)
+      .filter(([k]) => k.startsWith('bnx.version.'))
+      .map(([k, v]) => [k.slice('bnx.version.'.length), v]),
+  );
+  const { loadDataset } = await import('../data/index.js');
+  const ds = await loadDataset(ctx.dataset);
+  const study: StudyInput = {
+    experiment: ctx.plan.study,
+    ...(ctx.study.config.description ? { description: ctx.study.config.description } : {}),
+    config_sha256: ctx.plan.configSha256,
+    ...(ctx.study.config.report.reference ? { reference: ctx.study.config.report.reference } : {}),
+    variant_order: Object.keys(ctx.study.config.variants),
+    runs,
+    environment: {
+      backend: tags['bnx.backend'] ?? 'unknown',
+      versions: { bnx: tags['bnx.version'] ?? 'unknown', ...versions },
+      cpu: tags['bnx.cpu'] ?? cpus()[0]?.model ?? 'unknown',
+      cores: Number(tags['bnx.cores'] ?? cpus().length),
+      node: tags['bnx.version.node'] ?? process.version,
+      platform: `${platform()}-${arch()}`,
+    },
+    dataset: {
+      name: ds.identity.name,
+      source: ds.identity.source,
+      digest: ds.identity.digest,
+      approximate_split: ds.identity.approximate_split,
+      class_names: ds.classNames,
+    },
+    tracking_uri: ctx.store.uri,
+  };
+
+  // The in-browser demo classifies the same test images with each variant's first finished model.
+  const models: { variant: string; onnxPath: string }[] = [];
+  for (const variant of study.variant_order) {
+    const p = ctx.plan.runs.find((r) => r.variant === variant && chosen.get(r.key)?.info.status === 'FINISHED' && runs[r.index]!.onnx);
+    if (!p) continue;
+    const run = chosen.get(p.key)!;
+    let path = localArtifactPath(run, 'model/model.onnx');
+    if (!path) {
+      path = join(mkdtempSync(join(tmpdir(), 'bnx-demo-')), `${variant}.onnx`);
+      await ctx.store.downloadArtifact(run.info.run_id, 'model/model.onnx', path);
+    }
+    models.push({ variant, onnxPath: path });
+  }
+  const n = Math.min(ctx.study.config.report.demo_images, ds.test.count);
+  const px = ds.height * ds.width * ds.channels;
+  const demo =
+    models.length && n > 0
+      ? { models, images: ds.test.images.slice(0, n * px), labels: ds.test.labels.slice(0, n), classNames: ds.classNames, height: ds.height, width: ds.width }
+      : undefined;
+  return { study, demo };
+}
+
+/** The parent run carries the study's report once written. */
+export async function logReport(ctx: StudyContext, files: string[]): Promise<void> {
+  for (const f of files) {
+    const name = f.split('/').pop()!;
+    if (name === 'report.md' || name === 'summary.json' || name === 'index.html') {
+      await ctx.store.logArtifact(ctx.parentRunId, f, `report/${name}`);
+    }
+  }
+}

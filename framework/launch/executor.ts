@@ -1,0 +1,18 @@
+import type { EpochEvent, RunJob, RunOutcome } from './job.js';
+
+export interface ExecutorEvents {
+  started?: (job: RunJob) => void;
+  epoch?: (e: EpochEvent) => void;
+  done?: (outcome: RunOutcome) => void;
+  log?: (message: string) => void;
+}
+
+/**
+ * Where runs execute (Hydra's launcher): the local pool of child processes, or a Redis queue
+ * drained by `bnx worker`s. The orchestrator plans, claims and reports; executors only execute.
+ */
+export interface Executor {
+  execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]>;
+  /** Stop handing out work; runs under way finish as KILLED. */
+  interrupt(): void;
+}

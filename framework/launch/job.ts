@@ -1,0 +1,54 @@
+/**
+ * What crosses the boundary between the orchestrator and whatever trains a run (a local child
+ * process, a queue worker on another machine): plain JSON, so it can go over IPC or Redis.
+ */
+import type { BackendName } from '../config/names.js';
+import type { PlannedRun } from '../plan/plan.js';
+
+export interface RunJob {
+  study: string;
+  /** sha256 of the resolved study config; tagged on every child run. */
+  configSha256: string;
+  trackingUri: string;
+  experimentId: string;
+  parentRunId: string;
+  /** The MLflow run created for this attempt by claimRun. */
+  runId: string;
+  run: PlannedRun;
+  /** `{ name }` or `{ path }` (absolute), exactly as planned. */
+  dataset: { name?: string; path?: string };
+  /** Digest the plan was made with: training refuses data that changed since. */
+  dataDigest: string | null;
+  /** --backend, which overrides train.backend without changing the run key. */
+  backend?: BackendName;
+  exportOnnx: boolean;
+  /** git commit of the study's repository, when it lives in one. */
+  gitCommit?: string;
+  studyFile: string;
+}
+
+export interface EpochEvent {
+  key: string;
+  epoch: number;
+  epochs: number;
+  metrics: Record<string, number>;
+}
+
+export interface OnnxFigures {
+  path: string;
+  test_accuracy: number;
+  tfjs_accuracy: number;
+  max_abs_diff: number;
+  prediction_agreement: number;
+}
+
+export interface RunOutcome {
+  key: string;
+  runId: string;
+  status: 'FINISHED' | 'FAILED' | 'KILLED';
+  reason?: string;
+  backend: string | null;
+  seconds: number;
+  epochs: Record<string, number>[];
+  onnx: OnnxFigures | null;
+}

@@ -1,0 +1,93 @@
+/**
+ * The local executor: a pool of `--jobs` child processes (wasm TensorFlow.js is single-threaded, so
+ * one process per core is how a study uses the machine). Each process trains one run at a time;
+ * results are identical to a serial run because every random draw comes from the run's seed.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Executor, ExecutorEvents } from './executor.js';
+import type { EpochEvent, RunJob, RunOutcome } from './job.js';
+
+export type ParentMessage = { type: 'run'; job: RunJob } | { type: 'stop' };
+export type ChildMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'epoch'; event: EpochEvent }
+  | { type: 'log'; message: string }
+  | { type: 'done'; outcome: RunOutcome };
+
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+
+export class LocalExecutor implements Executor {
+  private children = new Set<ChildProcess>();
+  private interrupted = false;
+
+  constructor(private readonly jobs: number) {}
+
+  interrupt(): void {
+    this.interrupted = true;
+    for (const c of this.children) c.kill('SIGINT');
+  }
+
+  async execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]> {
+    const queue = [...jobs];
+    const outcomes: RunOutcome[] = [];
+    const lanes = Array.from({ length: Math.min(this.jobs, queue.length) }, () => this.lane(queue, outcomes, events));
+    await Promise.all(lanes);
+    return outcomes;
+  }
+
+  /** One child process draining the shared queue. A child that dies fails its run and is replaced. */
+  private async lane(queue: RunJob[], outcomes: RunOutcome[], events: ExecutorEvents): Promise<void> {
+    while (queue.length && !this.interrupted) {
+      const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      this.children.add(child);
+      try {
+        while (queue.length && !this.interrupted) {
+          const job = queue.shift()!;
+          events.started?.(job);
+          const outcome = await this.runOn(child, job, events);
+          outcomes.push(outcome);
+          events.done?.(outcome);
+          if (outcome.reason?.startsWith('training process died')) break;
+        }
+      } finally {
+        this.children.delete(child);
+        if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+        if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+      }
+    }
+  }
+
+  private runOn(child: ChildProcess, job: RunJob, events: ExecutorEvents): Promise<RunOutcome> {
+    return new Promise((resolve) => {
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type === 'epoch') events.epoch?.(m.event);
+        else if (m.type === 'log') events.log?.(m.message);
+        else if (m.type === 'done') {
+          cleanup();
+          resolve(m.outcome);
+        }
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        cleanup();
+        resolve({
+          key: job.run.key,
+          runId: job.runId,
+          status: 'FAILED',
+          reason: `training process died (${signal ?? `exit code ${code}`})`,
+          backend: null,
+          seconds: 0,
+          epochs: [],
+          onnx: null,
+        });
+      };
+      const cleanup = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.send({ type: 'run', job } satisfies ParentMessage);
+    });
+  }
+}
