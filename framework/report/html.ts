@@ -1,0 +1,207 @@
+/**
+ * index.html: the report as a page that works offline from file://. Tables and verdicts are
+ * rendered here (escaped, readable without JavaScript); charts and the demo are drawn by CLIENT_JS
+ * from one JSON block embedded with jsonForScript. Scripts load from assets/ beside the page.
+ */
+import { buildCharts } from './charts.js';
+import { CLIENT_JS } from './client.js';
+import { escapeHtml as h, jsonForScript } from './escape.js';
+import type { Preprocessing } from './onnx-meta.js';
+import type { Describe } from './stats.js';
+import { fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+
+/** What the page's demo needs, all inline (base64), so file:// needs no fetch. */
+export interface DemoPage {
+  /** Folder of onnxruntime-web's files, relative to the page, ending in '/'. */
+  ort_dir: string;
+  /** n * height * width uint8 pixels, base64. */
+  images: string;
+  labels: number[];
+  class_names: string[];
+  height: number;
+  width: number;
+  models: {
+    variant: string;
+    /** Path of the .onnx beside the page (for download). */
+    file: string;
+    /** Model bytes, base64. */
+    model: string;
+    input_name: string;
+    output_name: string;
+    layout: 'flat' | 'nchw';
+    preprocessing: Preprocessing;
+  }[];
+}
+
+/** Scripts the page loads, relative to it (write.ts copies them there). */
+export const PAGE_SCRIPTS = {
+  vega: 'assets/vega.min.js',
+  vegaLite: 'assets/vega-lite.min.js',
+  vegaEmbed: 'assets/vega-embed.min.js',
+  ort: 'assets/ort/ort.wasm.min.js',
+};
+
+const pctF = (x: number) => `${(x * 100).toFixed(1)}%`;
+const lossF = (x: number) => x.toFixed(3);
+const meanStd = (d: Describe, f: (x: number) => string, stdF: (x: number) => string) =>
+  d.mean === null ? 'n/a' : d.std === null ? f(d.mean) : `${f(d.mean)} ± ${stdF(d.std)}`;
+const num = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
+
+function table(head: string[], rows: string[][]): string {
+  return `<table><thead><tr>${head.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+const STYLE = `
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1180px;padding:0 20px 40px;color:#1d232b;background:#fff}
+h1{margin:28px 0 4px}h2{margin-top:36px;border-bottom:1px solid #e2e6ea;padding-bottom:4px}
+.meta{color:#5b6570;font-size:13px}.desc{font-size:17px}
+.verdicts li{margin:6px 0}
+table{border-collapse:collapse;font-size:13px;margin:8px 0;display:block;overflow-x:auto}
+th,td{border:1px solid #e2e6ea;padding:4px 8px;text-align:left;white-space:nowrap}th{background:#f5f7f9}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:16px}
+.chart{min-height:280px}
+.warn{background:#fff7e0;border:1px solid #f0d48a;padding:6px 10px;border-radius:4px}
+#demo-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
+.card{margin:0;border:1px solid #e2e6ea;border-radius:6px;padding:8px;font-size:12px}
+.card canvas{width:84px;height:84px;image-rendering:pixelated;display:block;margin:0 auto 4px;border:1px solid #eee}
+.truth{font-weight:600}.preds{list-style:none;padding:0;margin:2px 0 0}.ok{color:#18794e}.bad{color:#c0362c}
+.variant{color:#5b6570}
+`;
+
+export function renderHtml(s: Summary, demo?: DemoPage): string {
+  const charts = buildCharts(s);
+  const verdicts = s.comparisons.map((c) => `<li>${verdict(c, h)}</li>`).join('');
+  const variantsTable = table(
+    ['Variant', 'n', 'Test accuracy (mean ± std)', '95% CI', 'Test loss (mean ± std)', '95% CI', 'Seconds per run', 'Runs finished / total'],
+    s.variants.map((v) => [
+      h(v.group) + (v.is_reference ? ' <em>(reference)</em>' : ''),
+      String(v.final_test_accuracy.n),
+      meanStd(v.final_test_accuracy, pctF, (x) => (x * 100).toFixed(1)),
+      fmtInterval(v.final_test_accuracy.ci95, pctF),
+      meanStd(v.final_test_loss, lossF, lossF),
+      fmtInterval(v.final_test_loss.ci95, lossF),
+      v.seconds_per_run.mean === null ? 'n/a' : `${v.seconds_per_run.mean.toFixed(1)} s`,
+      `${v.runs.finished} / ${v.runs.total}`,
+    ]),
+  );
+  const comparisonsTable = s.comparisons.length
+    ? table(
+        ['Variant', 'Reference', 'Δ accuracy (points)', '95% CI', 'Welch p', 't', 'df', 'Δ test loss', 'Epochs to reference accuracy', 'Time vs reference'],
+        s.comparisons.map((c) => [
+          h(c.group),
+          h(c.reference_group),
+          c.test_accuracy.diff === null ? 'n/a' : fmtPoints(c.test_accuracy.diff),
+          fmtInterval(c.test_accuracy.ci95, fmtPoints),
+          h(fmtP(c.test_accuracy.p)),
+          num(c.test_accuracy.t, 2),
+          num(c.test_accuracy.df, 1),
+          c.test_loss.diff === null ? 'n/a' : `${c.test_loss.diff >= 0 ? '+' : '−'}${Math.abs(c.test_loss.diff).toFixed(3)}`,
+          c.epochs_to_reference_accuracy === null ? 'never' : `${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`,
+          c.seconds_per_run.ratio === null ? 'n/a' : `${c.seconds_per_run.ratio.toFixed(2)}×`,
+        ]),
+      )
+    : '<p>Only one variant: nothing to compare.</p>';
+  const epochs = [...new Set(s.variants.flatMap((v) => v.epochs.map((e) => e.epoch)))].sort((a, b) => a - b);
+  const epochTable = table(
+    ['Epoch', ...s.variants.flatMap((v) => [`${h(v.group)} test acc [95% CI]`, `${h(v.group)} test loss`, `${h(v.group)} train loss`])],
+    epochs.map((epoch) => [
+      String(epoch),
+      ...s.variants.flatMap((v) => {
+        const e = v.epochs.find((x) => x.epoch === epoch);
+        if (!e) return ['', '', ''];
+        const a = e.test_accuracy;
+        return [
+          a.mean === null ? 'n/a' : `${pctF(a.mean)}${a.ci95 ? ` [${pctF(a.ci95.low)}, ${pctF(a.ci95.high)}]` : ''}`,
+          num(e.test_loss.mean, 3),
+          num(e.train_loss.mean, 3),
+        ];
+      }),
+    ]),
+  );
+  const withOnnx = s.variants.filter((v) => v.onnx);
+  const onnxTable = withOnnx.length
+    ? table(
+        ['Variant', 'Runs exported', 'Max |ONNX − TF.js| output', 'Max accuracy gap', 'Min prediction agreement', 'ONNX test accuracy (mean)'],
+        withOnnx.map((v) => [
+          h(v.group),
+          String(v.onnx!.n),
+          v.onnx!.max_abs_diff.toExponential(2),
+          `${(v.onnx!.max_accuracy_gap * 100).toFixed(2)} points`,
+          v.onnx!.min_prediction_agreement === null ? 'n/a' : fmtPct(v.onnx!.min_prediction_agreement),
+          fmtPct(v.onnx!.test_accuracy.mean),
+        ]),
+      )
+    : '<p>No run was exported to ONNX.</p>';
+  const runsTable = table(
+    ['Run key', 'Variant', 'Seed', 'Status', 'Backend', 'Seconds', 'Final test accuracy', 'MLflow run'],
+    s.runs.map((r) => {
+      const last = r.epochs.length ? r.epochs.reduce((a, b) => (b.epoch > a.epoch ? b : a)) : undefined;
+      const cell = Object.keys(r.matrix ?? {}).length ? ` [${Object.entries(r.matrix).map(([k, v]) => `${k}=${String(v)}`).join(', ')}]` : '';
+      return [
+        `<code>${h(r.key)}</code>`,
+        h(r.variant + cell),
+        String(r.seed),
+        h(r.status + (r.reason ? `: ${r.reason}` : '')),
+        h(r.backend ?? 'n/a'),
+        r.seconds === null ? 'n/a' : r.seconds.toFixed(1),
+        last && Number.isFinite(last.test_accuracy) ? pctF(last.test_accuracy) : 'n/a',
+        r.mlflow_run_id ? `<code>${h(r.mlflow_run_id)}</code>` : 'n/a',
+      ];
+    }),
+  );
+  const e = s.environment;
+  const d = s.dataset;
+  const env = [
+    ['Backend', e.backend],
+    ['CPU', `${e.cpu} (${e.cores} cores)`],
+    ['Node', `${e.node} on ${e.platform}`],
+    ...Object.entries(e.versions),
+    ['Tracking', s.tracking_uri],
+  ]
+    .map(([k, v]) => `<li>${h(k)}: ${h(v)}</li>`)
+    .join('');
+  const demoSection = demo
+    ? `<section id="demo"><h2>Live predictions</h2>
+<p>Each variant's exported ONNX model (${demo.models.map((m) => `<a href="${h(m.file)}">${h(m.variant)}</a>`).join(', ')}) classifies ${demo.labels.length} test images right here in the browser.</p>
+<p id="demo-status" class="meta">Waiting for the charts…</p><ul id="demo-totals"></ul><div id="demo-grid"></div></section>`
+    : '';
+  const pageData = { charts: charts.map((c) => ({ id: c.id, spec: c.spec })), demo: demo ?? null };
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>${h(s.experiment)} · bnx study report</title>
+<style>${STYLE}</style>
+<script src="${PAGE_SCRIPTS.vega}"></script>
+<script src="${PAGE_SCRIPTS.vegaLite}"></script>
+<script src="${PAGE_SCRIPTS.vegaEmbed}"></script>
+${demo ? `<script src="${PAGE_SCRIPTS.ort}"></script>` : ''}
+</head>
+<body>
+<header>
+<h1>${h(s.experiment)}</h1>
+${s.description ? `<p class="desc">${h(s.description)}</p>` : ''}
+<p class="meta">Generated ${h(s.generated_at)} · config <code>${h(s.config_sha256.slice(0, 12))}</code> · ${s.runs.length} runs · reference variant <strong>${h(s.reference)}</strong> · accuracies on the test set, 95% CIs from the t distribution across seeds</p>
+</header>
+<section id="verdict"><h2>Verdict</h2>${verdicts ? `<ul class="verdicts">${verdicts}</ul>` : '<p>Only one variant: nothing to compare.</p>'}</section>
+<section id="charts"><h2>Learning curves</h2><div class="charts">${charts.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>
+<section id="variants"><h2>Variants</h2>${variantsTable}</section>
+<section id="comparisons"><h2>Comparisons with the reference</h2>${comparisonsTable}</section>
+${demoSection}
+<section id="epochs"><h2>Per epoch</h2><p class="meta">Mean across seeds.</p>${epochTable}</section>
+<section id="onnx"><h2>ONNX parity</h2>${onnxTable}</section>
+<section id="runs"><h2>Runs</h2>${runsTable}</section>
+<section id="environment"><h2>Environment</h2><ul>${env}</ul></section>
+<section id="dataset"><h2>Dataset</h2><ul><li>${h(d.name)} from ${h(d.source)}</li><li>Digest: <code>${h(d.digest)}</code></li><li>Classes: ${d.class_names.map(h).join(', ')}</li></ul>
+${d.approximate_split ? `<p class="warn"><strong>Approximate split:</strong> the train/test split is not the dataset's official one, so compare variants within this study, not with published results.</p>` : ''}</section>
+<script type="application/json" id="bnx-data">${jsonForScript(pageData)}</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,74 @@
+import { PassThrough } from 'node:stream';
+import { expect, test } from 'vitest';
+import { createProgress, formatDuration } from './progress.js';
+
+function capture(isTTY: boolean) {
+  const stream = Object.assign(new PassThrough(), { isTTY, columns: 120 });
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  return { stream, text: () => text };
+}
+
+test('durations', () => {
+  expect(formatDuration(null)).toBe('--');
+  expect(formatDuration(9.4)).toBe('9s');
+  expect(formatDuration(75)).toBe('1m15s');
+  expect(formatDuration(3700)).toBe('1h01m');
+});
+
+test('plain lines when not a TTY, with run and study ETAs from a clock', () => {
+  const out = capture(false);
+  let t = 0;
+  const p = createProgress({ total: 3, stream: out.stream, now: () => t });
+  p.runSkipped('aaa');
+  p.runStarted('k1', 'baseline seed 1', 2);
+  t = 10_000;
+  p.epochDone('k1', 1, { test_accuracy: 0.8123, test_loss: 0.51, train_loss: 0.6, seconds: 10 });
+  t = 20_000;
+  p.epochDone('k1', 2, { test_accuracy: 0.84, test_loss: 0.45 });
+  p.runDone('k1', 'FINISHED');
+  p.stop();
+  const lines = out.text().trimEnd().split('\n');
+  expect(lines).toEqual([
+    '[run 1/3] aaa skipped (already finished)',
+    '[run 2/3] start baseline seed 1 (k1), 2 epochs',
+    // 10 s per epoch: 1 epoch left in this run + 1 unstarted run of ~2 epochs = 30 s
+    '[run 2/3] baseline seed 1 epoch 1/2: test_acc 81.23% test_loss 0.5100 train_loss 0.6000 10.0s | run ETA 10s, study ETA 30s',
+    '[run 2/3] baseline seed 1 epoch 2/2: test_acc 84.00% test_loss 0.4500 | run ETA 0s, study ETA 20s',
+    '[run 2/3] baseline seed 1 FINISHED in 20s (2/3 done, study ETA 20s)',
+  ]);
+  expect(out.text()).not.toMatch(/\r|\u001b/); // no carriage returns or escape codes in CI logs
+});
+
+test('a failed run stops counting as work left', () => {
+  const out = capture(false);
+  let t = 0;
+  const p = createProgress({ total: 2, stream: out.stream, now: () => t });
+  p.runStarted('a', 'a', 10);
+  t = 5_000;
+  p.epochDone('a', 1, {});
+  p.runDone('a', 'FAILED');
+  // 5 s per epoch, one unstarted run of ~10 planned epochs: 50 s.
+  expect(out.text()).toContain('a FAILED in 5s (1/2 done, study ETA 50s)');
+});
+
+test('bars on a TTY: overall and per run, with labels and ETA', async () => {
+  const out = capture(true);
+  let t = 0;
+  const p = createProgress({ total: 2, stream: out.stream, now: () => t });
+  p.runStarted('k1', 'batchnorm seed 1', 3);
+  t = 4_000;
+  p.epochDone('k1', 1, { test_accuracy: 0.7 });
+  await new Promise((r) => setTimeout(r, 250)); // cli-progress redraws on a timer
+  p.runDone('k1', 'FINISHED');
+  p.runSkipped('k2');
+  p.stop();
+  await new Promise((r) => setImmediate(r));
+  const text = out.text();
+  expect(text).toContain('study');
+  expect(text).toContain('1. batchnorm seed 1');
+  expect(text).toContain('test_acc 70.00%');
+  expect(text).toMatch(/2\/2 runs/);
+  expect(text).toContain('ETA');
+  expect(text).toContain('batchnorm seed 1 FINISHED in 4s');
+});
