@@ -1,5 +1,4 @@
 /** `bnx run` and `bnx report`: the edges where a study meets the disk, the store and the terminal. */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadStudy } from '../config/load.js';
 import type { BackendName } from '../config/names.js';
@@ -34,20 +33,15 @@ async function openContext(file: string, o: { set: string[]; trackingUri?: strin
     studyName: study.config.name,
     configSha256: plan.configSha256,
     studyYaml: study.text,
+    create: o.forWriting,
+    markRunning: o.forWriting,
   });
   return { study, plan, store, experimentId, parentRunId, dataset: resolveDatasetPath(study) };
 }
 
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: true });
-  const claimed = await claimAll(ctx, { force: o.force });
-  say(
-    `${ctx.plan.study}: ${ctx.plan.runs.length} runs planned, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
-      (claimed.busy.length ? `, ${claimed.busy.length} running elsewhere (left alone)` : '') +
-      ` -> ${ctx.store.uri}`,
-  );
-  const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
-
+  // The executor first: a refused or unreachable queue must not leave claimed runs RUNNING.
   let executor: Executor;
   if (o.queue) {
     const { QueueExecutor } = await import('../queue/index.js');
@@ -56,15 +50,27 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     const { LocalExecutor } = await import('../launch/local.js');
     executor = new LocalExecutor(o.jobs ?? defaultJobs());
   }
+  const claimed = await claimAll(ctx, { force: o.force });
+  say(
+    `${ctx.plan.study}: ${ctx.plan.runs.length} runs planned, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
+      (claimed.busy.length ? `, ${claimed.busy.length} running elsewhere (left alone)` : '') +
+      ` -> ${ctx.store.uri}`,
+  );
+  const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
 
   const { createProgress } = await import('../report/index.js');
-  const progress = createProgress({ total: ctx.plan.runs.length, tty: process.stderr.isTTY === true });
+  const progress = createProgress({ total: ctx.plan.runs.length, tty: process.stderr.isTTY === true, stream: process.stderr });
   for (const s of claimed.skipped) progress.runSkipped(s.run.key);
   let interrupted = false;
+  let backendShown = false;
   const onSigint = (): void => {
     if (interrupted) return;
     interrupted = true;
-    say('\ninterrupted: recording the runs under way as KILLED; run the same command again to resume');
+    say(
+      o.queue
+        ? '\ninterrupted: no longer waiting; the queued runs stay with the workers. Run the same command again to follow them and write the report'
+        : '\ninterrupted: recording the runs under way as KILLED; run the same command again to resume',
+    );
     executor.interrupt();
   };
   process.on('SIGINT', onSigint);
@@ -76,11 +82,18 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
       epoch: (e) => progress.epochDone(e.key, e.epoch, e.metrics),
       done: (out) => {
         progress.runDone(out.key, out.status);
+        if (!backendShown && out.backend) {
+          backendShown = true;
+          if (out.backend !== 'tensorflow' && out.backend !== 'tensorflow-gpu') {
+            say(`backend: ${out.backend} (install @tensorflow/tfjs-node for native speed: npm install @tensorflow/tfjs-node)`);
+          }
+        }
         if (out.status !== 'FINISHED' && !interrupted) say(`${out.key}: ${out.status}${out.reason ? ` — ${out.reason}` : ''}`);
       },
       log: say,
     });
   } finally {
+    await executor.close?.();
     progress.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -88,6 +101,8 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   if (interrupted) return 130;
 
   const failed = outcomes.filter((x) => x.status !== 'FINISHED');
+  const { finishRun } = await import('../track/index.js');
+  await finishRun(ctx.store, ctx.parentRunId, failed.length ? 'FAILED' : 'FINISHED');
   const written = await writeStudyReport(ctx);
   if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
   else process.stdout.write(`${written.text}\n`);
@@ -115,8 +130,6 @@ export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: un
   const outDir = resolve('reports', ctx.plan.study);
   const res = await writeReport(summary, { outDir, demo: input.demo });
   const { logReport } = await import('../launch/collect.js');
-  await logReport(ctx, res.files);
-  const md = readFileSync(join(outDir, 'report.md'), 'utf8');
-  void md;
+  await logReport(ctx, res.dir, res.files);
   return { summary, text: [...verdictLines(summary), `report: ${join('reports', ctx.plan.study, 'index.html')}`].join('\n') };
 }

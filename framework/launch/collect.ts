@@ -161,11 +161,10 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
 }
 
 /** The parent run carries the study's report once written. */
-export async function logReport(ctx: StudyContext, files: string[]): Promise<void> {
-  for (const f of files) {
-    const name = f.split('/').pop()!;
+export async function logReport(ctx: StudyContext, dir: string, files: string[]): Promise<void> {
+  for (const name of files) {
     if (name === 'report.md' || name === 'summary.json' || name === 'index.html') {
-      await ctx.store.logArtifact(ctx.parentRunId, f, `report/${name}`);
+      await ctx.store.logArtifact(ctx.parentRunId, join(dir, name), `report/${name}`);
     }
   }
 }

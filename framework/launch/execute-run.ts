@@ -4,7 +4,7 @@
  * executor (local child processes, queue workers) calls this and nothing else.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { cpus, tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { RunConfig } from '../config/schema.js';
@@ -43,8 +43,10 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
   const log = o.log ?? (() => {});
   const started = performance.now();
   const { openStore } = await import('../track/index.js');
-  const { logRunRecord, logEpoch, heartbeat, finishRun, flattenParams } = await import('../track/index.js');
+  const { logRunRecord, logEpoch, heartbeat, finishRun, flattenParams, adoptRun } = await import('../track/index.js');
   const store = openStore(job.trackingUri);
+  // This process owns the run now: if it dies, the next claim sees its pid gone and retrains.
+  await adoptRun(store, job.runId);
   const config: RunConfig = structuredClone(job.run.config);
   const runId = job.runId;
   const work = mkdtempSync(join(tmpdir(), `bnx-${job.run.key}-`));
@@ -73,7 +75,9 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     const { initBackend, trainModel } = await import('../train/index.js');
     const backend = await initBackend(job.backend ?? config.train.backend);
     backendName = backend.name;
-    if (backend.fallback_reason) log(`${job.run.name}: ${backend.fallback_reason}`);
+    // auto falling through to wasm is the normal case without tfjs-node; only an explicit request that
+    // could not be honoured deserves a line per run.
+    if (backend.fallback_reason && backend.requested !== 'auto') log(`${job.run.name}: ${backend.fallback_reason}`);
     const data = prepareData(ds, config.dataset, config.model.type === 'cnn' ? 'image' : 'flat');
 
     const params: Record<string, string> = {
@@ -96,6 +100,8 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
         'bnx.backend_requested': backend.requested,
         'bnx.version': BNX_VERSION,
         'bnx.host': hostname(),
+        'bnx.cpu': cpus()[0]?.model ?? 'unknown',
+        'bnx.cores': String(cpus().length),
         ...Object.fromEntries(versions),
         ...(job.gitCommit ? { 'mlflow.source.git.commit': job.gitCommit } : {}),
         'mlflow.source.name': job.studyFile,
@@ -140,7 +146,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     await store.logArtifact(runId, join(tfjsDir, 'weights.bin'), 'model/tfjs/weights.bin');
 
     if (job.exportOnnx) {
-      const { exportAndVerify } = await import('./onnx-step.js');
+      const { exportAndVerify } = await import('../export/index.js');
       const result = await exportAndVerify(outcome.model, data, {
         runKey: job.run.key,
         classNames: ds.classNames,

@@ -15,4 +15,6 @@ export interface Executor {
   execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]>;
   /** Stop handing out work; runs under way finish as KILLED. */
   interrupt(): void;
+  /** Release connections (Redis) so the process can exit. */
+  close?(): Promise<void>;
 }
