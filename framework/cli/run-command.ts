@@ -75,12 +75,17 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Claimed runs waiting for a process or a worker still need a heartbeat, or another host would take them over.
+  const { keepAlive } = await import('../track/index.js');
+  const pending = new Set(jobs.map((j) => j.runId));
+  const stopKeepAlive = keepAlive(ctx.store, () => [...pending]);
   let outcomes;
   try {
     outcomes = await executeAll(ctx, executor, jobs, {
       started: (job) => progress.runStarted(job.run.key, job.run.name, job.run.config.train.epochs),
       epoch: (e) => progress.epochDone(e.key, e.epoch, e.metrics),
       done: (out) => {
+        pending.delete(out.runId);
         progress.runDone(out.key, out.status);
         if (!backendShown && out.backend) {
           backendShown = true;
@@ -93,6 +98,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
       log: say,
     });
   } finally {
+    stopKeepAlive();
     await executor.close?.();
     progress.stop();
     process.off('SIGINT', onSigint);

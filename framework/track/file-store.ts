@@ -1,0 +1,644 @@
+/**
+ * MLflow's file store (`mlruns/`), written in exactly the layout and types MLflow 2.x writes and
+ * reads (mlflow/store/tracking/file_store.py), so `mlflow ui --backend-store-uri ./mlruns` shows
+ * bnx runs as if MLflow had logged them.
+ *
+ * Crash safety: every file is replaced by rename, never rewritten in place, and each record
+ * becomes visible only when complete. A run folder gets its tags first and its meta.yaml last (a
+ * folder without meta.yaml is skipped by MLflow and by this reader); a run input appears by renaming
+ * a finished folder into `inputs/`. Temp files live where MLflow never lists them (the run or
+ * experiment folder root), because MLflow reads every file under `params/`, `tags/` and `metrics/`
+ * as a record. Metric files are appended one line per write; a torn last line is ignored by the
+ * reader and cut off before the next append.
+ */
+import { randomBytes, randomInt, createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { atomicWriteFile } from '../util/fs.js';
+import { TEMP_NAME, appendMetricLines, isDir, publishFolder, repairTornTail, tempName, walkFiles, withLockFile, writeViaTemp } from './file-ops.js';
+import { validateArtifactPath, validateName, validateRunId, validateValueLength } from './names.js';
+import { formatPythonFloat, parsePythonFloat } from './python-float.js';
+import {
+  INT_TO_STATUS,
+  STATUS_TO_INT,
+  TAG,
+  TrackingError,
+  isRunStatus,
+  type ArtifactEntry,
+  type DatasetInput,
+  type Experiment,
+  type Metric,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type SearchFilter,
+  type TrackingStore,
+} from './types.js';
+
+const TRASH = '.trash';
+const DEFAULT_EXPERIMENT_ID = '0';
+/** Folders inside an experiment that are not runs (MLflow's RESERVED_EXPERIMENT_FOLDERS). */
+const RESERVED_EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces']);
+/** MLflow's SourceType.LOCAL. */
+const SOURCE_TYPE_LOCAL = 4;
+
+/** YAML exactly as MLflow's write_yaml (PyYAML safe_dump, block style, sorted keys); 1.1 so `yes`/`no` stay strings for PyYAML. */
+export function toMlflowYaml(data: unknown): string {
+  return stringifyYaml(data, { sortMapEntries: true, singleQuote: true, lineWidth: 0, version: '1.1' });
+}
+
+export function fromMlflowYaml(text: string): unknown {
+  return parseYaml(text, { version: '1.1' });
+}
+
+/** MLflow's `_get_dataset_id`: md5(name + digest). */
+export function datasetId(name: string, digest: string): string {
+  return createHash('md5').update(name, 'utf8').update(digest, 'utf8').digest('hex');
+}
+
+/** MLflow's `_get_input_id`: md5(dataset id + run id). */
+export function inputId(dsId: string, runId: string): string {
+  return createHash('md5').update(dsId, 'utf8').update(runId, 'utf8').digest('hex');
+}
+
+/** MLflow's `_generate_unique_integer_id`: 18 decimal digits, no leading zero. */
+function newExperimentId(): string {
+  let s = String(randomInt(1, 10));
+  for (let i = 0; i < 17; i++) s += String(randomInt(0, 10));
+  return s;
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function parseMetricLine(key: string, line: string): Metric | null {
+  const parts = line.trim().split(' ');
+  if (parts.length !== 2 && parts.length !== 3) return null;
+  const timestamp = Number(parts[0]);
+  const value = parsePythonFloat(parts[1]!);
+  const step = parts.length === 3 ? Number(parts[2]) : 0;
+  if (!Number.isInteger(timestamp) || value === null || !Number.isInteger(step)) return null;
+  return { key, value, timestamp, step };
+}
+
+/** MLflow's "latest": max by (step, timestamp, value), with Python's tuple comparison (NaN never wins a tie). */
+export function latestMetric(points: Metric[]): Metric | undefined {
+  let best: Metric | undefined;
+  for (const m of points) {
+    if (!best || m.step > best.step || (m.step === best.step && (m.timestamp > best.timestamp || (m.timestamp === best.timestamp && m.value > best.value)))) {
+      best = m;
+    }
+  }
+  return best;
+}
+
+interface RunLocation {
+  experimentDir: string;
+  runDir: string;
+}
+
+type RawMeta = Record<string, unknown>;
+
+export class FileStore implements TrackingStore {
+  readonly kind = 'file' as const;
+  readonly uri: string;
+  readonly root: string;
+  private readonly runLocations = new Map<string, RunLocation>();
+  private initialized = false;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.uri = this.root;
+  }
+
+  /** `file:///abs/mlruns`, the base of every experiment's artifact_location. */
+  get artifactRootUri(): string {
+    return pathToFileURL(this.root).href;
+  }
+
+  /** Like MLflow's FileStore constructor: a new root gets experiment 0 "Default" and `.trash/`. */
+  private ensureRoot(): void {
+    if (this.initialized) return;
+    if (!existsSync(this.root)) {
+      mkdirSync(this.root, { recursive: true });
+      this.writeExperiment(DEFAULT_EXPERIMENT_ID, 'Default', {});
+    } else if (!isDir(this.root)) {
+      throw new TrackingError('INVALID_PARAMETER_VALUE', `'${this.root}' is not a directory, so it cannot hold an MLflow file store`);
+    }
+    mkdirSync(join(this.root, TRASH), { recursive: true });
+    this.initialized = true;
+  }
+
+  // ---------------------------------------------------------------- experiments
+
+  private readYaml(path: string): RawMeta | null {
+    // MLflow retries an empty read (a concurrent non-atomic writer); bnx never writes in place.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        return null;
+      }
+      if (text.trim() !== '') {
+        const v = fromMlflowYaml(text);
+        return v && typeof v === 'object' && !Array.isArray(v) ? (v as RawMeta) : null;
+      }
+      const until = Date.now() + 100 * (attempt + 1);
+      while (Date.now() < until) {
+        /* brief spin: reads are synchronous and rare */
+      }
+    }
+    return null;
+  }
+
+  private experimentDir(id: string, includeDeleted = true): string | null {
+    if (!/^[a-zA-Z0-9][\w-]{0,63}$/.test(id)) return null;
+    const active = join(this.root, id);
+    if (existsSync(join(active, 'meta.yaml'))) return active;
+    if (includeDeleted) {
+      const deleted = join(this.root, TRASH, id);
+      if (existsSync(join(deleted, 'meta.yaml'))) return deleted;
+    }
+    return null;
+  }
+
+  private readExperiment(dir: string, id: string): Experiment | null {
+    const meta = this.readYaml(join(dir, 'meta.yaml'));
+    if (!meta) return null;
+    const expId = String(meta.experiment_id);
+    if (expId !== id) return null; // MLflow ignores an experiment whose meta disagrees with its folder
+    const tags: Record<string, string> = {};
+    const tagDir = join(dir, 'tags');
+    for (const k of walkFiles(tagDir)) tags[k] = readFileSync(join(tagDir, k), 'utf8');
+    return {
+      experiment_id: expId,
+      name: String(meta.name),
+      artifact_location: String(meta.artifact_location ?? ''),
+      lifecycle_stage: String(meta.lifecycle_stage ?? 'active'),
+      ...(typeof meta.creation_time === 'number' ? { creation_time: meta.creation_time } : {}),
+      ...(typeof meta.last_update_time === 'number' ? { last_update_time: meta.last_update_time } : {}),
+      tags,
+    };
+  }
+
+  private experimentIds(parent: string): string[] {
+    if (!isDir(parent)) return [];
+    return readdirSync(parent, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== TRASH && /^[a-zA-Z0-9][\w-]{0,63}$/.test(e.name))
+      .map((e) => e.name);
+  }
+
+  async listExperiments(): Promise<Experiment[]> {
+    const out: Experiment[] = [];
+    for (const id of this.experimentIds(this.root)) {
+      const e = this.readExperiment(join(this.root, id), id);
+      if (e && e.lifecycle_stage === 'active') out.push(e);
+    }
+    return out.sort((a, b) => (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id));
+  }
+
+  private findExperimentByName(name: string): Experiment | null {
+    for (const id of this.experimentIds(this.root)) {
+      const e = this.readExperiment(join(this.root, id), id);
+      if (e && e.name === name && e.lifecycle_stage === 'active') return e;
+    }
+    for (const id of this.experimentIds(join(this.root, TRASH))) {
+      const e = this.readExperiment(join(this.root, TRASH, id), id);
+      if (e && e.name === name) {
+        throw new TrackingError(
+          'RESOURCE_ALREADY_EXISTS',
+          `Experiment '${name}' already exists in deleted state. You can restore the experiment, or permanently delete the experiment from the .trash folder (under tracking server's root folder) in order to use this experiment name again.`,
+          undefined,
+          [`store: ${this.root}`],
+        );
+      }
+    }
+    return null;
+  }
+
+  /** Tags first, meta.yaml last: the experiment exists for MLflow only once it is complete. */
+  private writeExperiment(id: string, name: string, tags: Record<string, string>): void {
+    const dir = join(this.root, id);
+    mkdirSync(dir, { recursive: id === DEFAULT_EXPERIMENT_ID });
+    for (const [k, v] of Object.entries(tags)) {
+      validateName('tag', k);
+      writeViaTemp(join(dir, 'tags', k), v, dir);
+    }
+    const now = Date.now();
+    atomicWriteFile(
+      join(dir, 'meta.yaml'),
+      toMlflowYaml({
+        artifact_location: `${this.artifactRootUri}/${id}`,
+        creation_time: now,
+        experiment_id: id,
+        last_update_time: now,
+        lifecycle_stage: 'active',
+        name,
+      }),
+    );
+  }
+
+  async getOrCreateExperiment(name: string, o: { tags?: Record<string, string> } = {}): Promise<string> {
+    if (typeof name !== 'string' || name.trim() === '') throw new TrackingError('INVALID_PARAMETER_VALUE', 'Invalid experiment name: an experiment needs a non-empty name');
+    this.ensureRoot();
+    const found = this.findExperimentByName(name);
+    if (found) return found.experiment_id;
+    // Two bnx processes starting the same study must not create two experiments of one name.
+    return withLockFile(join(this.root, '.bnx-experiments.lock'), async () => {
+      const again = this.findExperimentByName(name);
+      if (again) return again.experiment_id;
+      let id = newExperimentId();
+      while (existsSync(join(this.root, id))) id = newExperimentId();
+      this.writeExperiment(id, name, o.tags ?? {});
+      return id;
+    });
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  private locateRun(runId: string): RunLocation {
+    validateRunId(runId);
+    const cached = this.runLocations.get(runId);
+    if (cached && existsSync(join(cached.runDir, 'meta.yaml'))) return cached;
+    const parents = [this.root, join(this.root, TRASH)];
+    for (const parent of parents) {
+      for (const id of this.experimentIds(parent)) {
+        const experimentDir = join(parent, id);
+        const runDir = join(experimentDir, runId);
+        if (existsSync(join(runDir, 'meta.yaml'))) {
+          const loc = { experimentDir, runDir };
+          this.runLocations.set(runId, loc);
+          return loc;
+        }
+      }
+    }
+    throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `Run '${runId}' not found`, 404, [`store: ${this.root}`]);
+  }
+
+  private readRunMeta(runDir: string): RawMeta {
+    const meta = this.readYaml(join(runDir, 'meta.yaml'));
+    if (!meta) throw new TrackingError('INVALID_STATE', `Run folder ${runDir} has no readable meta.yaml`);
+    return meta;
+  }
+
+  private writeRunMeta(runDir: string, meta: RawMeta): void {
+    atomicWriteFile(join(runDir, 'meta.yaml'), toMlflowYaml(meta));
+  }
+
+  private infoFromMeta(meta: RawMeta, runDir: string): RunInfo {
+    const statusRaw = meta.status;
+    const status: RunStatus =
+      typeof statusRaw === 'number' ? (INT_TO_STATUS[statusRaw] ?? 'RUNNING') : isRunStatus(statusRaw) ? statusRaw : 'RUNNING';
+    const runId = String(meta.run_id ?? meta.run_uuid);
+    let runName = typeof meta.run_name === 'string' ? meta.run_name : '';
+    if (!runName) {
+      const p = join(runDir, 'tags', TAG.runName);
+      if (existsSync(p)) runName = readFileSync(p, 'utf8');
+    }
+    return {
+      run_id: runId,
+      experiment_id: String(meta.experiment_id),
+      run_name: runName,
+      status,
+      start_time: Number(meta.start_time ?? 0),
+      end_time: meta.end_time === null || meta.end_time === undefined ? null : Number(meta.end_time),
+      artifact_uri: String(meta.artifact_uri ?? ''),
+      lifecycle_stage: String(meta.lifecycle_stage ?? 'active'),
+    };
+  }
+
+  private readValues(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k of walkFiles(dir)) out[k] = readFileSync(join(dir, k), 'utf8');
+    return out;
+  }
+
+  private readMetricFile(path: string, key: string): Metric[] {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return [];
+    }
+    const lines = text.split('\n');
+    // The last element is '' when the file ends in a newline; anything else is a torn write.
+    lines.pop();
+    const out: Metric[] = [];
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      const m = parseMetricLine(key, line);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  private readInputs(loc: RunLocation): DatasetInput[] {
+    const inputsDir = join(loc.runDir, 'inputs');
+    const datasetsDir = join(loc.experimentDir, 'datasets');
+    if (!isDir(inputsDir) || !isDir(datasetsDir)) return [];
+    const out: DatasetInput[] = [];
+    for (const entry of readdirSync(inputsDir).sort()) {
+      const meta = this.readYaml(join(inputsDir, entry, 'meta.yaml'));
+      if (!meta || meta.source_type !== 'DATASET') continue;
+      const ds = this.readYaml(join(datasetsDir, String(meta.source_id), 'meta.yaml'));
+      if (!ds) continue;
+      const tags = (meta.tags && typeof meta.tags === 'object' ? meta.tags : {}) as Record<string, unknown>;
+      const context = tags[TAG.datasetContext];
+      out.push({
+        name: String(ds.name),
+        digest: String(ds.digest),
+        source_type: String(ds.source_type),
+        source: String(ds.source),
+        ...(typeof ds.schema === 'string' ? { schema: ds.schema } : {}),
+        ...(typeof ds.profile === 'string' ? { profile: ds.profile } : {}),
+        ...(typeof context === 'string' ? { context } : {}),
+      });
+    }
+    return out;
+  }
+
+  private buildRun(loc: RunLocation, meta: RawMeta): Run {
+    const info = this.infoFromMeta(meta, loc.runDir);
+    const params = this.readValues(join(loc.runDir, 'params'));
+    const tags = this.readValues(join(loc.runDir, 'tags'));
+    const metrics: Record<string, number> = {};
+    const metricsDir = join(loc.runDir, 'metrics');
+    for (const key of walkFiles(metricsDir)) {
+      const latest = latestMetric(this.readMetricFile(join(metricsDir, key), key));
+      if (latest) metrics[key] = latest.value;
+    }
+    return { info, data: { params, tags, metrics }, inputs: this.readInputs(loc) };
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const loc = this.locateRun(runId);
+    return this.buildRun(loc, this.readRunMeta(loc.runDir));
+  }
+
+  async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string> }): Promise<Run> {
+    this.ensureRoot();
+    const experimentDir = this.experimentDir(experimentId, false);
+    const experiment = experimentDir ? this.readExperiment(experimentDir, experimentId) : null;
+    if (!experimentDir || !experiment) {
+      throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with ID ${experimentId}`, 404, [`store: ${this.root}`]);
+    }
+    if (experiment.lifecycle_stage !== 'active') {
+      throw new TrackingError('INVALID_STATE', `Could not create run under non-active experiment with ID ${experimentId}.`);
+    }
+    const tags = { ...(o.tags ?? {}) };
+    const tagName = tags[TAG.runName];
+    if (o.runName && tagName !== undefined && tagName !== o.runName) {
+      throw new TrackingError(
+        'INVALID_PARAMETER_VALUE',
+        `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${o.runName}', mlflow.runName='${tagName}').`,
+        400,
+      );
+    }
+    const runName = o.runName || tagName || `run-${randomBytes(3).toString('hex')}`;
+    tags[TAG.runName] = runName;
+    for (const [k, v] of Object.entries(tags)) {
+      validateName('tag', k);
+      validateValueLength('tag', k, v);
+    }
+
+    const runId = randomBytes(16).toString('hex');
+    const runDir = join(experimentDir, runId);
+    mkdirSync(runDir);
+    for (const sub of ['metrics', 'params', 'artifacts', 'tags']) mkdirSync(join(runDir, sub));
+    for (const [k, v] of Object.entries(tags)) writeViaTemp(join(runDir, 'tags', k), v, runDir);
+    const meta: RawMeta = {
+      artifact_uri: `${experiment.artifact_location}/${runId}/artifacts`,
+      end_time: null,
+      entry_point_name: '',
+      experiment_id: experimentId,
+      lifecycle_stage: 'active',
+      run_id: runId,
+      run_name: runName,
+      run_uuid: runId,
+      source_name: '',
+      source_type: SOURCE_TYPE_LOCAL,
+      source_version: '',
+      start_time: o.startTime ?? Date.now(),
+      status: STATUS_TO_INT.RUNNING,
+      tags: [],
+      user_id: tags[TAG.user] ?? currentUser(),
+    };
+    // meta.yaml last: before it exists the folder is not a run, for MLflow and for this reader.
+    this.writeRunMeta(runDir, meta);
+    this.runLocations.set(runId, { experimentDir, runDir });
+    return this.buildRun({ experimentDir, runDir }, meta);
+  }
+
+  private activeRun(runId: string): { loc: RunLocation; meta: RawMeta } {
+    const loc = this.locateRun(runId);
+    const meta = this.readRunMeta(loc.runDir);
+    if ((meta.lifecycle_stage ?? 'active') !== 'active') {
+      throw new TrackingError('INVALID_STATE', `The run ${runId} must be in the 'active' state. Current state is ${String(meta.lifecycle_stage)}.`);
+    }
+    return { loc, meta };
+  }
+
+  async logBatch(runId: string, o: { metrics?: Metric[]; params?: Record<string, string>; tags?: Record<string, string> }): Promise<void> {
+    const metrics = o.metrics ?? [];
+    const params = Object.entries(o.params ?? {});
+    const tags = Object.entries(o.tags ?? {});
+    // Validate everything before writing anything: a rejected batch leaves no partial record.
+    for (const m of metrics) {
+      validateName('metric', m.key);
+      if (typeof m.value !== 'number') throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
+      if (!Number.isInteger(m.timestamp)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid timestamp ${String(m.timestamp)} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`);
+      if (!Number.isInteger(m.step)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid step ${String(m.step)} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`);
+    }
+    for (const [k, v] of params) {
+      validateName('parameter', k);
+      validateValueLength('param', k, String(v));
+    }
+    for (const [k, v] of tags) {
+      validateName('tag', k);
+      validateValueLength('tag', k, String(v));
+    }
+    const { loc, meta } = this.activeRun(runId);
+    const runDir = loc.runDir;
+    const conflicts: string[] = [];
+    for (const [k, v] of params) {
+      const p = join(runDir, 'params', k);
+      if (existsSync(p)) {
+        const old = readFileSync(p, 'utf8');
+        if (old !== String(v)) conflicts.push(`Param with key='${k}' was already logged with value='${old}' for run ID='${runId}'. Attempted logging new value '${String(v)}'.`);
+      }
+    }
+    if (conflicts.length) throw new TrackingError('INVALID_PARAMETER_VALUE', `Changing param values is not allowed. ${conflicts.join(' ')}`, 400);
+
+    for (const [k, v] of params) {
+      const p = join(runDir, 'params', k);
+      if (!existsSync(p)) writeViaTemp(p, String(v), runDir);
+    }
+    const lines = new Map<string, string>();
+    for (const m of metrics) lines.set(m.key, `${lines.get(m.key) ?? ''}${m.timestamp} ${formatPythonFloat(m.value)} ${m.step}\n`);
+    for (const [key, text] of lines) appendMetricLines(join(runDir, 'metrics', key), text);
+    for (const [k, v] of tags) {
+      writeViaTemp(join(runDir, 'tags', k), String(v), runDir);
+      if (k === TAG.runName && meta.run_name !== v) {
+        meta.run_name = String(v);
+        this.writeRunMeta(runDir, meta);
+      }
+    }
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.logBatch(runId, { tags: { [key]: value } });
+  }
+
+  async updateRun(runId: string, status: RunStatus, endTime?: number): Promise<void> {
+    if (!isRunStatus(status)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Invalid run status '${String(status)}'; expected one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED`);
+    const { loc, meta } = this.activeRun(runId);
+    meta.status = STATUS_TO_INT[status];
+    if (endTime !== undefined) meta.end_time = endTime;
+    if (status !== 'RUNNING' && status !== 'SCHEDULED') {
+      // A writer that died mid-append may have left a torn line; MLflow's reader would choke on it.
+      const dir = join(loc.runDir, 'metrics');
+      for (const key of walkFiles(dir)) repairTornTail(join(dir, key));
+    }
+    this.writeRunMeta(loc.runDir, meta);
+  }
+
+  async logInputs(runId: string, datasets: DatasetInput[]): Promise<void> {
+    const { loc } = this.activeRun(runId);
+    for (const d of datasets) {
+      const dsId = datasetId(d.name, d.digest);
+      const datasetsDir = join(loc.experimentDir, 'datasets');
+      const dsDir = join(datasetsDir, dsId);
+      if (!existsSync(join(dsDir, 'meta.yaml'))) {
+        // MLflow reads datasets/ only by exact id, so a temp folder beside it is never seen.
+        const meta: RawMeta = { digest: d.digest, name: d.name, profile: d.profile ?? null, schema: d.schema ?? null, source: d.source, source_type: d.source_type };
+        publishFolder(datasetsDir, dsDir, toMlflowYaml(meta));
+      }
+      const inId = inputId(dsId, runId);
+      const inputsDir = join(loc.runDir, 'inputs');
+      const inDir = join(inputsDir, inId);
+      if (!existsSync(join(inDir, 'meta.yaml'))) {
+        // MLflow reads every folder in inputs/, so the input is built at the run root and renamed in.
+        const meta: RawMeta = {
+          // MLflow 2.x writes the dataset id here too (its _FileStoreInput.write_yaml does); kept for byte-compatibility.
+          destination_id: dsId,
+          destination_type: 'RUN',
+          source_id: dsId,
+          source_type: 'DATASET',
+          tags: d.context !== undefined ? { [TAG.datasetContext]: d.context } : {},
+        };
+        mkdirSync(inputsDir, { recursive: true });
+        publishFolder(loc.runDir, inDir, toMlflowYaml(meta));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- artifacts
+
+  private artifactDir(runId: string): { dir: string; runDir: string } {
+    const loc = this.locateRun(runId);
+    const info = this.infoFromMeta(this.readRunMeta(loc.runDir), loc.runDir);
+    const uri = info.artifact_uri;
+    let dir: string;
+    if (uri.startsWith('file:')) dir = uri.startsWith('file://') ? fileURLToPath(uri) : resolve(decodeURIComponent(uri.slice('file:'.length)));
+    else if (isAbsolute(uri)) dir = uri;
+    else {
+      throw new TrackingError('INVALID_PARAMETER_VALUE', `Run ${runId} keeps its artifacts at ${uri}, which bnx cannot write from a file store`, undefined, [
+        'bnx writes artifacts to local folders (file: URIs); log to an MLflow server with proxied artifacts for remote storage',
+      ]);
+    }
+    // A store that was moved or copied keeps absolute artifact URIs pointing at its old place;
+    // its own run folder still has the artifacts, so use those (MLflow itself would not find them).
+    if (!existsSync(dir) && dir.endsWith(`${sep}${info.run_id}${sep}artifacts`) && isDir(join(loc.runDir, 'artifacts'))) {
+      dir = join(loc.runDir, 'artifacts');
+    }
+    return { dir, runDir: loc.runDir };
+  }
+
+  async logArtifact(runId: string, localPath: string, artifactPath: string): Promise<void> {
+    const rel = validateArtifactPath(artifactPath);
+    const { dir, runDir } = this.artifactDir(runId);
+    const target = join(dir, ...rel.split('/'));
+    const inside = !relative(runDir, target).startsWith('..');
+    const tmpDir = inside ? runDir : dirname(target);
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = join(tmpDir, tempName());
+    try {
+      copyFileSync(localPath, tmp);
+      renameSync(tmp, target);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async downloadArtifact(runId: string, artifactPath: string, localPath: string): Promise<void> {
+    const rel = validateArtifactPath(artifactPath);
+    const { dir } = this.artifactDir(runId);
+    const src = join(dir, ...rel.split('/'));
+    if (!existsSync(src)) throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `No artifact '${rel}' in run ${runId}`, 404, [`looked in ${src}`]);
+    if (isDir(src)) {
+      cpSync(src, localPath, { recursive: true, filter: (p) => !TEMP_NAME.test(p.split(sep).pop() ?? '') });
+      return;
+    }
+    atomicWriteFile(localPath, readFileSync(src));
+  }
+
+  async listArtifacts(runId: string, path?: string): Promise<ArtifactEntry[]> {
+    const rel = path ? validateArtifactPath(path) : '';
+    const { dir } = this.artifactDir(runId);
+    const full = rel ? join(dir, ...rel.split('/')) : dir;
+    if (!isDir(full)) return [];
+    return readdirSync(full, { withFileTypes: true })
+      .filter((e) => !TEMP_NAME.test(e.name) && (e.isDirectory() || e.isFile()))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((e) => {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        return e.isDirectory() ? { path: p, is_dir: true } : { path: p, is_dir: false, file_size: statSync(join(full, e.name)).size };
+      });
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  async searchRuns(experimentId: string, o: SearchFilter = {}): Promise<Run[]> {
+    const experimentDir = this.experimentDir(experimentId, false);
+    if (!experimentDir) return [];
+    const want = { ...(o.tags ?? {}), ...(o.parentRunId !== undefined ? { [TAG.parentRunId]: o.parentRunId } : {}) };
+    const runs: Run[] = [];
+    for (const e of readdirSync(experimentDir, { withFileTypes: true })) {
+      if (!e.isDirectory() || RESERVED_EXPERIMENT_FOLDERS.has(e.name) || e.name.startsWith('.')) continue;
+      const runDir = join(experimentDir, e.name);
+      const meta = this.readYaml(join(runDir, 'meta.yaml'));
+      if (!meta || String(meta.experiment_id) !== experimentId || (meta.lifecycle_stage ?? 'active') !== 'active') continue;
+      // Filter on tags before reading metrics: a study's lookups touch many runs, few match.
+      let match = true;
+      for (const [k, v] of Object.entries(want)) {
+        const p = join(runDir, 'tags', k);
+        if (!existsSync(p) || readFileSync(p, 'utf8') !== v) {
+          match = false;
+          break;
+        }
+      }
+      if (!match) continue;
+      const loc = { experimentDir, runDir };
+      const run = this.buildRun(loc, meta);
+      this.runLocations.set(run.info.run_id, loc);
+      runs.push(run);
+    }
+    return runs.sort((a, b) => b.info.start_time - a.info.start_time || (a.info.run_id < b.info.run_id ? -1 : 1));
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    validateName('metric', key);
+    const loc = this.locateRun(runId);
+    return this.readMetricFile(join(loc.runDir, 'metrics', key), key);
+  }
+}

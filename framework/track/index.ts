@@ -1,0 +1,27 @@
+/** MLflow tracking: stores (file, REST), study bookkeeping (parent, claims, resume) and sync. */
+export * from './types.js';
+export { FileStore } from './file-store.js';
+export { RestStore, type RestOptions } from './rest-store.js';
+export { openStore, openStoreWithFallback, DEFAULT_STORE_DIR } from './open.js';
+export {
+  openStudy,
+  claimRun,
+  heartbeat,
+  keepAlive,
+  adoptRun,
+  logRunRecord,
+  logEpoch,
+  finishRun,
+  flattenParams,
+  installInterruptHandler,
+  ownerGone,
+  contextTags,
+  ownerId,
+  BNX_TAG,
+  STALE_HEARTBEAT_MS,
+  type StudyRef,
+  type Claim,
+} from './study.js';
+export { syncStore, type SyncReport } from './sync.js';
+export { syncCommand } from './commands.js';
+export { formatPythonFloat, parsePythonFloat } from './python-float.js';

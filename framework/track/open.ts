@@ -1,0 +1,59 @@
+/**
+ * From a tracking URI to a store: `http(s)://` is an MLflow server, anything else (a folder, a
+ * `file:` URI) is MLflow's file store. With no URI: MLFLOW_TRACKING_URI, else `./mlruns`.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../util/errors.js';
+import { FileStore } from './file-store.js';
+import { RestStore, type RestOptions } from './rest-store.js';
+import { TrackingConnectionError, type TrackingStore } from './types.js';
+
+export const DEFAULT_STORE_DIR = 'mlruns';
+
+export function openStore(uri?: string, o: RestOptions = {}): TrackingStore {
+  const u = (uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI ?? '').trim() || `./${DEFAULT_STORE_DIR}`;
+  if (/^https?:\/\//i.test(u)) return new RestStore(u, o);
+  if (u.startsWith('file:')) return new FileStore(u.startsWith('file://') ? fileURLToPath(u) : resolve(decodeURIComponent(u.slice('file:'.length))));
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(u);
+  // One-letter "schemes" are Windows drive letters.
+  if (scheme && scheme[1]!.length > 1) {
+    throw new UserError(`Unsupported tracking URI '${u}': bnx logs to an MLflow file store (a folder or file: URI) or an MLflow server (http:// or https://)`, [
+      `for a database store, start a server in front of it: mlflow server --backend-store-uri ${u} --port 5000`,
+      'then pass --tracking-uri http://127.0.0.1:5000 (or set tracking.uri / MLFLOW_TRACKING_URI)',
+    ]);
+  }
+  return new FileStore(u);
+}
+
+/**
+ * Open the store a study logs to. A server that cannot be reached (connection refused, timeout,
+ * 5xx) does not stop the study: it logs to ./mlruns instead, says so loudly, and says how to upload
+ * later. Auth failures (401/403) are raised: falling back would hide a configuration mistake.
+ */
+export async function openStoreWithFallback(
+  uri: string | undefined,
+  log: (message: string) => void,
+  o: RestOptions & { fallbackDir?: string; probeRetries?: number; probeTimeoutMs?: number } = {},
+): Promise<TrackingStore> {
+  const store = openStore(uri, o);
+  if (!(store instanceof RestStore)) return store;
+  try {
+    await store.probe({ maxRetries: o.probeRetries ?? 2, timeoutMs: o.probeTimeoutMs ?? 5000 });
+    return store;
+  } catch (err) {
+    if (!(err instanceof TrackingConnectionError)) throw err;
+    const local = new FileStore(resolve(o.fallbackDir ?? DEFAULT_STORE_DIR));
+    const bar = '!'.repeat(78);
+    log(
+      [
+        bar,
+        `!! MLflow server ${store.uri} is unreachable: ${err.message}`,
+        `!! This study logs to the local file store ${local.root} instead.`,
+        `!! Upload it when the server is back:  bnx sync --from ${local.root} --to ${store.uri}`,
+        bar,
+      ].join('\n'),
+    );
+    return local;
+  }
+}
