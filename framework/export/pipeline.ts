@@ -1,0 +1,69 @@
+/**
+ * The export step of a run: write model.onnx, score the full test set with both runtimes, and report
+ * the parity figures plus an error string when the export is not faithful (the caller fails the run
+ * with it; the figures are still worth logging).
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { DatasetConfig } from '../config/schema.js';
+import { atomicWriteFile } from '../util/fs.js';
+import { BNX_VERSION } from '../util/version.js';
+import { exportOnnx, type Preprocessing } from './export.js';
+import { assertParity, PARITY_TOLERANCE, verifyOnnx } from './verify.js';
+
+export interface ExportFigures {
+  /** ONNX accuracy on the test set (the run's exported-model accuracy). */
+  test_accuracy: number;
+  tfjs_accuracy: number;
+  max_abs_diff: number;
+  prediction_agreement: number;
+  n: number;
+  seconds: number;
+}
+
+export interface ExportStepOptions {
+  runKey: string;
+  classNames: string[];
+  /** The run's dataset config: its scale/normalize become the model's preprocessing metadata. */
+  dataset: Pick<DatasetConfig, 'scale' | 'normalize'>;
+  layout: 'flat' | 'nhwc';
+  outPath: string;
+  bnxVersion?: string;
+  tolerance?: number;
+}
+
+export function preprocessingOf(dataset: Pick<DatasetConfig, 'scale' | 'normalize'>): Preprocessing {
+  return {
+    scale: dataset.scale ?? 255,
+    ...(dataset.normalize ? { mean: dataset.normalize.mean, std: dataset.normalize.std } : {}),
+  };
+}
+
+export async function exportAndVerify(
+  model: LayersModel,
+  data: { testX: Float32Array; testY: Uint8Array; inputShape: number[] },
+  o: ExportStepOptions,
+): Promise<{ figures: ExportFigures; error?: string }> {
+  const bytes = exportOnnx(model, {
+    bnxVersion: o.bnxVersion ?? BNX_VERSION,
+    runKey: o.runKey,
+    classNames: o.classNames,
+    preprocessing: preprocessingOf(o.dataset),
+    inputLayout: o.layout,
+  });
+  atomicWriteFile(o.outPath, bytes);
+  const r = await verifyOnnx(bytes, model, data.testX, data.testY, { inputShape: data.inputShape });
+  const figures: ExportFigures = {
+    test_accuracy: r.onnx_accuracy,
+    tfjs_accuracy: r.tfjs_accuracy,
+    max_abs_diff: r.max_abs_diff,
+    prediction_agreement: r.prediction_agreement,
+    n: r.n,
+    seconds: r.seconds,
+  };
+  try {
+    assertParity(r, o.tolerance ?? PARITY_TOLERANCE);
+    return { figures };
+  } catch (err) {
+    return { figures, error: (err as Error).message };
+  }
+}
