@@ -32,7 +32,7 @@ async function findRun(store: TrackingStore, keyOrId: string): Promise<Run> {
 
 export async function exportCommand(key: string, o: { trackingUri?: string; out?: string; json?: boolean }): Promise<number> {
   const { openStore } = await import('../track/index.js');
-  const store = openStore(o.trackingUri ?? process.env.MLFLOW_TRACKING_URI ?? resolve('mlruns'));
+  const store = openStore(o.trackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? resolve('mlruns'));
   const run = await findRun(store, key);
   const runKey = run.data.tags['bnx.run_key'] ?? key;
   const work = mkdtempSync(join(tmpdir(), 'bnx-export-'));

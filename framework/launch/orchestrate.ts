@@ -23,7 +23,7 @@ export interface StudyContext {
 }
 
 export function trackingUriFor(study: LoadedStudy, flag?: string): string {
-  const uri = flag ?? process.env.MLFLOW_TRACKING_URI ?? study.config.tracking.uri ?? './mlruns';
+  const uri = flag ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? study.config.tracking.uri ?? './mlruns';
   if (/^https?:\/\//.test(uri) || uri.startsWith('file:')) return uri;
   // A relative store path in the study file is relative to where bnx runs (like MLflow's ./mlruns).
   return resolve(uri);

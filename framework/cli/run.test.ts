@@ -1,0 +1,145 @@
+/**
+ * `bnx run` end to end, as a user runs it: the real CLI, real (small) training on FashionMNIST, the
+ * MLflow file store, ONNX export verified by onnxruntime, the report; then a rerun that trains
+ * nothing, and a study killed mid-way that resumes without retraining what finished.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../util/paths.js';
+import { FileStore } from '../track/index.js';
+
+const BIN = join(PACKAGE_ROOT, 'dist/framework/cli/main.js');
+
+const STUDY = `
+name: tiny
+description: smoke study <b>escaped</b>
+dataset: { name: fashion-mnist, subset: { train: 1500, test: 400 } }
+model: { hidden: [32, 16] }
+train: { epochs: 2, batch_size: 32, optimizer: { type: sgd, lr: 0.05 } }
+seeds: [1, 2]
+variants:
+  baseline: {}
+  batchnorm: { model: { norm: batch } }
+`;
+
+function bnx(cwd: string, args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, MLFLOW_TRACKING_URI: '' }, timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function childRuns(root: string) {
+  const store = new FileStore(root);
+  const [exp] = (await store.listExperiments()).filter((e) => e.name === 'tiny');
+  const runs = await store.searchRuns(exp!.experiment_id, {});
+  return { store, exp: exp!, runs, children: runs.filter((r) => r.data.tags['mlflow.parentRunId']) };
+}
+
+describe('bnx run, end to end', () => {
+  let cwd: string;
+  let first: ReturnType<typeof bnx>;
+  beforeAll(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'bnx-run-'));
+    writeFileSync(join(cwd, 'tiny.yaml'), STUDY);
+    first = bnx(cwd, ['run', 'tiny.yaml', '--jobs', '2']);
+  });
+
+  it('trains every run into MLflow records, ONNX files and a report', async () => {
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/batchnorm .* baseline/);
+    const { runs, children, store } = await childRuns(join(cwd, 'mlruns'));
+    const parents = runs.filter((r) => !r.data.tags['mlflow.parentRunId']);
+    expect(parents).toHaveLength(1);
+    expect(children).toHaveLength(4);
+    for (const c of children) {
+      expect(c.info.status).toBe('FINISHED');
+      expect(c.data.tags['mlflow.parentRunId']).toBe(parents[0]!.info.run_id);
+      expect(c.info.run_name).toMatch(/^(baseline|batchnorm)\/seed=[12]$/);
+      expect(c.data.params['train.optimizer.lr']).toBe('0.05');
+      expect(c.data.params.variant).toBe(c.data.tags['bnx.variant']);
+      expect((await store.getMetricHistory(c.info.run_id, 'test_accuracy')).map((m) => m.step)).toEqual([1, 2]);
+      expect(c.data.metrics.test_accuracy).toBeGreaterThan(0.3); // 10 classes: chance is 0.1
+      expect(c.data.metrics.onnx_max_abs_diff).toBeLessThanOrEqual(1e-4);
+      const files = (await store.listArtifacts(c.info.run_id, 'model')).map((a) => a.path);
+      expect(files).toContain('model/model.onnx');
+    }
+    const summary = JSON.parse(readFileSync(join(cwd, 'reports/tiny/summary.json'), 'utf8'));
+    expect(summary.runs).toHaveLength(4);
+    expect(summary.runs.every((r: { status: string; onnx: unknown }) => r.status === 'FINISHED' && r.onnx)).toBe(true);
+    expect(readFileSync(join(cwd, 'reports/tiny/report.md'), 'utf8')).toContain('batchnorm');
+    const html = readFileSync(join(cwd, 'reports/tiny/index.html'), 'utf8');
+    expect(html).not.toContain('<b>escaped</b>');
+    expect(await store.listArtifacts(parents[0]!.info.run_id, 'report')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'report/report.md' }), expect.objectContaining({ path: 'report/summary.json' })]),
+    );
+  });
+
+  it('reruns train nothing and report the same numbers; bnx report needs no training', async () => {
+    const before = JSON.parse(readFileSync(join(cwd, 'reports/tiny/summary.json'), 'utf8'));
+    const again = bnx(cwd, ['run', 'tiny.yaml']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('4 already finished, 0 to train');
+    const after = JSON.parse(readFileSync(join(cwd, 'reports/tiny/summary.json'), 'utf8'));
+    expect(after.variants).toEqual(before.variants);
+    expect((await childRuns(join(cwd, 'mlruns'))).children).toHaveLength(4);
+    const report = bnx(cwd, ['report', 'tiny.yaml', '--json']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout).variants).toEqual(before.variants);
+  });
+
+  it('gives bit-identical metrics when a run is trained again (--force), serial vs parallel', async () => {
+    const forced = bnx(cwd, ['run', 'tiny.yaml', '--force', '--jobs', '1']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const { children, store } = await childRuns(join(cwd, 'mlruns'));
+    expect(children).toHaveLength(8);
+    const byKey = new Map<string, number[][]>();
+    for (const c of children) {
+      const h = (await store.getMetricHistory(c.info.run_id, 'test_loss')).map((m) => m.value);
+      const t = (await store.getMetricHistory(c.info.run_id, 'train_loss')).map((m) => m.value);
+      byKey.set(c.data.tags['bnx.run_key']!, [...(byKey.get(c.data.tags['bnx.run_key']!) ?? []), [...h, ...t]]);
+    }
+    expect(byKey.size).toBe(4);
+    for (const [, [a, b]] of byKey) expect(b).toEqual(a);
+  });
+});
+
+describe('bnx run, interrupted', () => {
+  it('resumes a killed study without retraining finished runs', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bnx-kill-'));
+    writeFileSync(join(cwd, 'tiny.yaml'), STUDY.replace('epochs: 2', 'epochs: 3'));
+    // --jobs 1: runs finish one by one; kill the whole process group once the first has finished.
+    const child = spawn(process.execPath, [BIN, 'run', 'tiny.yaml', '--jobs', '1'], { cwd, detached: true, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no run finished in time: ${err}`)), 240_000);
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/FINISHED/.test(err) && /start .*seed=2/.test(err)) {
+          clearTimeout(timer);
+          process.kill(-child.pid!, 'SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const killed = await childRuns(join(cwd, 'mlruns'));
+    const finished = killed.children.filter((r) => r.info.status === 'FINISHED');
+    expect(finished.length).toBeGreaterThanOrEqual(1);
+    expect(killed.children.some((r) => r.info.status === 'RUNNING')).toBe(true);
+    expect(existsSync(join(cwd, 'reports/tiny'))).toBe(false);
+
+    const resumed = bnx(cwd, ['run', 'tiny.yaml']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`${finished.length} already finished, ${4 - finished.length} to train`);
+    const after = await childRuns(join(cwd, 'mlruns'));
+    const finishedAfter = after.children.filter((r) => r.info.status === 'FINISHED');
+    expect(finishedAfter).toHaveLength(4);
+    // The runs that had finished are the same records, not retrained copies.
+    for (const f of finished) expect(finishedAfter.map((r) => r.info.run_id)).toContain(f.info.run_id);
+    // The orphaned RUNNING record was closed as KILLED, not left behind.
+    expect(after.children.filter((r) => r.info.status === 'RUNNING')).toHaveLength(0);
+    expect(readdirSync(join(cwd, 'reports/tiny'))).toContain('summary.json');
+  });
+});
