@@ -1,0 +1,117 @@
+/**
+ * ModelConfig -> a tfjs-layers Sequential. The layer order is a contract with the ONNX exporter and
+ * the training engine (framework/train/engine.ts):
+ *   MLP: [Flatten if the input is not flat], then per hidden width
+ *        Dense(linear) -> [norm if pre] -> activation -> [norm if post] -> [Dropout if rate > 0],
+ *        then Dense(numClasses) producing logits (no softmax).
+ *   CNN: per conv block Conv2D(same, linear) -> [norm pre] -> activation -> [norm post] -> [pool 2x2],
+ *        then Flatten and the MLP head above.
+ * Layer names are fixed (fc1, fc1_norm, fc1_act, fc1_drop, ..., conv1, conv1_pool, flatten, logits).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { layers, sequential, type LayersModel } from '@tensorflow/tfjs-layers';
+import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import type { ModelConfig } from '../config/schema.js';
+import { UserError } from '../util/errors.js';
+import { ACTIVATION_LAYERS } from './activations.js';
+import { initValues, layerSeeds } from './initializers.js';
+import { NORM_LAYERS, resolveNorm, type NormSpec } from './norms.js';
+
+function block(out: Layer[], prefix: string, channels: number, kind: 'dense' | 'conv', model: ModelConfig, norm: NormSpec): void {
+  const normLayer = () => NORM_LAYERS[norm.type](norm, { channels, kind, name: `${prefix}_norm` });
+  if (norm.position === 'pre') pushIf(out, normLayer());
+  out.push(ACTIVATION_LAYERS[model.activation](`${prefix}_act`));
+  if (norm.position === 'post') pushIf(out, normLayer());
+}
+
+function pushIf(out: Layer[], l: Layer | null): void {
+  if (l) out.push(l);
+}
+
+/** The layers in order, not yet built. The first layer carries the input shape. */
+export function modelLayers(model: ModelConfig, inputShape: number[], numClasses: number): Layer[] {
+  const norm = resolveNorm(model.norm);
+  const out: Layer[] = [];
+  const hidden = model.hidden ?? [64, 32];
+  const dropout = model.dropout ?? 0;
+  const type = model.type ?? 'mlp';
+  if (type === 'mlp' && norm.type === 'instance') {
+    throw new UserError('model.norm: instance normalization needs spatial positions, so it is only for type: cnn', [
+      'Use norm: layer or group for an MLP, or set model.type: cnn.',
+    ]);
+  }
+  if (type === 'cnn') {
+    if (inputShape.length !== 3) {
+      throw new UserError(`model.type cnn needs image input [height, width, channels], got [${inputShape.join(', ')}]`);
+    }
+    const c: Partial<ModelConfig['conv']> = model.conv ?? {};
+    const conv = { filters: c.filters ?? [16, 32], kernel_size: c.kernel_size ?? 3, pool: c.pool ?? 'max' };
+    conv.filters.forEach((filters, i) => {
+      const p = `conv${i + 1}`;
+      out.push(
+        layers.conv2d({
+          name: p,
+          filters,
+          kernelSize: conv.kernel_size,
+          padding: 'same',
+          activation: 'linear',
+          useBias: true,
+          kernelInitializer: 'zeros',
+          ...(i === 0 ? { inputShape } : {}),
+        }),
+      );
+      block(out, p, filters, 'conv', model, norm);
+      if (conv.pool === 'max') out.push(layers.maxPooling2d({ name: `${p}_pool`, poolSize: 2, strides: 2, padding: 'valid' }));
+      if (conv.pool === 'avg') out.push(layers.averagePooling2d({ name: `${p}_pool`, poolSize: 2, strides: 2, padding: 'valid' }));
+    });
+    out.push(layers.flatten({ name: 'flatten' }));
+  } else if (inputShape.length !== 1) {
+    out.push(layers.flatten({ name: 'flatten', inputShape }));
+  }
+  hidden.forEach((units, i) => {
+    const p = `fc${i + 1}`;
+    out.push(
+      layers.dense({
+        name: p,
+        units,
+        activation: 'linear',
+        useBias: true,
+        kernelInitializer: 'zeros',
+        ...(out.length === 0 ? { inputShape } : {}),
+      }),
+    );
+    block(out, p, units, 'dense', model, norm);
+    if (dropout > 0) out.push(layers.dropout({ name: `${p}_drop`, rate: dropout }));
+  });
+  out.push(
+    layers.dense({
+      name: 'logits',
+      units: numClasses,
+      activation: 'linear',
+      useBias: true,
+      kernelInitializer: 'zeros',
+      ...(out.length === 0 ? { inputShape } : {}),
+    }),
+  );
+  return out;
+}
+
+/** Build the model and initialize every Dense/Conv2D from the run seed (see initializers.ts). */
+export function buildModel(model: ModelConfig, inputShape: number[], numClasses: number, seed: number): LayersModel {
+  const ls = modelLayers(model, inputShape, numClasses);
+  const m = sequential({ layers: ls });
+  const weighted = ls.filter((l) => l.getClassName() === 'Dense' || l.getClassName() === 'Conv2D');
+  const seeds = layerSeeds(seed, weighted.length);
+  weighted.forEach((l, i) => {
+    const [kernel, bias] = l.getWeights();
+    const ks = kernel!.shape;
+    const receptive = ks.slice(0, -2).reduce((p, q) => p * q, 1);
+    const fans = { fanIn: receptive * ks[ks.length - 2]!, fanOut: receptive * ks[ks.length - 1]! };
+    const v = initValues(model.init ?? 'pytorch', kernel!.size, bias!.size, fans, seeds[i]!);
+    const kt = tf.tensor(v.kernel, ks);
+    const bt = tf.tensor(v.bias, bias!.shape);
+    l.setWeights([kt, bt]);
+    tf.dispose([kt, bt]);
+  });
+  return m;
+}

@@ -1,0 +1,196 @@
+/**
+ * The training loop (not model.fit: its shuffling uses Math.random and cannot be seeded).
+ * Every random draw comes from the run seed: init (buildModel), shuffle and dropout streams here.
+ * Same config + seed + backend -> bit-identical metrics.
+ *
+ * Per epoch: a seeded permutation; batches built by copying rows into a reusable Float32Array (a
+ * tf.slice of the big dataset costs ~0.5 s per call on wasm); one tf.tidy per step; train loss and
+ * accuracy as the mean over the epoch's batches (PyTorch-style), then test (and validation)
+ * evaluation in large chunks with the model in inference mode. The last partial batch is kept
+ * (PyTorch's drop_last=False), except a batch of one example when the model has BatchNorm (PyTorch
+ * refuses those). Accuracy is a fraction in [0, 1].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { RunConfig } from '../config/schema.js';
+import { buildModel } from '../model/build.js';
+import { permutation, rngFor } from '../util/random.js';
+import { initBackend, type BackendInfo } from './backend.js';
+import { TrainGraph, type StepContext } from './engine.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { makeOptimizer, resolveOptimizer } from './optimizers.js';
+import { makeSchedule } from './schedules.js';
+
+/** What the data stage hands over (framework/data prepareData); val* present with a validation split. */
+export interface TrainData {
+  trainX: Float32Array;
+  trainY: Uint8Array;
+  testX: Float32Array;
+  testY: Uint8Array;
+  nTrain: number;
+  nTest: number;
+  valX?: Float32Array;
+  valY?: Uint8Array;
+  nVal?: number;
+  /** Per-example shape: [784] or [28, 28, 1] (NHWC). */
+  inputShape: number[];
+  featureSize: number;
+  numClasses: number;
+  classNames?: string[];
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  train_loss: number;
+  train_accuracy: number;
+  test_loss: number;
+  test_accuracy: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  /** Wall time of the epoch: training and evaluation. */
+  seconds: number;
+  lr: number;
+}
+
+export interface TrainOutcome {
+  status: 'FINISHED' | 'FAILED' | 'KILLED';
+  reason?: string;
+  epochs: EpochMetrics[];
+  seconds: number;
+  model: LayersModel;
+  backend: BackendInfo;
+}
+
+export interface TrainOptions {
+  /** An already initialised backend; otherwise cfg.train.backend is initialised here. */
+  backend?: BackendInfo;
+  onEpoch?: (m: EpochMetrics) => void;
+  signal?: AbortSignal;
+  /** Rows per evaluation chunk (default 1000). */
+  evalChunk?: number;
+}
+
+/** Let timers, signals and IPC run every this many steps (the loop is otherwise synchronous). */
+const YIELD_EVERY = 50;
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Mean loss and accuracy of the model (inference mode) on n rows of X. */
+export function evaluate(
+  model: LayersModel,
+  X: Float32Array,
+  Y: Uint8Array,
+  n: number,
+  inputShape: number[],
+  chunk = 1000,
+): { loss: number; accuracy: number } {
+  const f = inputShape.reduce((p, q) => p * q, 1);
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const logits = tf.tidy(() => {
+      const x = tf.tensor(X.subarray(s * f, (s + m) * f), [m, ...inputShape]);
+      // predictOnBatch: predict() would cut the chunk into 32-row tf.slices, slow on wasm.
+      return (model.predictOnBatch(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    const r = softmaxCrossEntropy(logits, Y.subarray(s, s + m), m, logits.length / m, null, 1);
+    lossSum += r.loss * m;
+    correct += r.correct;
+  }
+  return { loss: lossSum / n, accuracy: correct / n };
+}
+
+export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOptions = {}): Promise<TrainOutcome> {
+  const t0 = performance.now();
+  const backend = opts.backend ?? (await initBackend(cfg.train.backend ?? 'auto'));
+  const model = buildModel(cfg.model, data.inputShape, data.numClasses, cfg.seed);
+  const graph = new TrainGraph(model);
+  const optCfg = resolveOptimizer(cfg.train.optimizer);
+  const optimizer = makeOptimizer(optCfg);
+  const epochs = cfg.train.epochs ?? 5;
+  const batchSize = cfg.train.batch_size ?? 64;
+  const lrAt = makeSchedule(cfg.train.schedule, optCfg.lr, epochs);
+  const shuffleRng = rngFor(cfg.seed, 'shuffle');
+  const ctx: StepContext = { training: true, dropoutRng: rngFor(cfg.seed, 'dropout') };
+
+  const f = data.featureSize;
+  const { nTrain, inputShape } = data;
+  if (data.trainX.length < nTrain * f) throw new Error(`trainModel: trainX holds ${data.trainX.length} values, expected ${nTrain} x ${f}`);
+  const order = new Uint32Array(nTrain);
+  const xBuf = new Float32Array(batchSize * f);
+  const yBuf = new Uint8Array(batchSize);
+  const history: EpochMetrics[] = [];
+  const done = (status: TrainOutcome['status'], reason?: string): TrainOutcome => {
+    graph.syncState();
+    optimizer.dispose();
+    return { status, ...(reason ? { reason } : {}), epochs: history, seconds: (performance.now() - t0) / 1000, model, backend };
+  };
+
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const te = performance.now();
+      const lr = lrAt(epoch);
+      const scale = optimizer.gradScale(lr);
+      permutation(nTrain, shuffleRng, order);
+      let lossSum = 0;
+      let accSum = 0;
+      let batches = 0;
+      for (let s = 0, stepNo = 0; s < nTrain; s += batchSize, stepNo++) {
+        if (opts.signal?.aborted) return done('KILLED', abortReason(opts.signal));
+        if (stepNo % YIELD_EVERY === YIELD_EVERY - 1) {
+          await yieldToEventLoop();
+          if (opts.signal?.aborted) return done('KILLED', abortReason(opts.signal));
+        }
+        const b = Math.min(batchSize, nTrain - s);
+        if (b === 1 && graph.hasBatchNorm) continue;
+        for (let r = 0; r < b; r++) {
+          const row = order[s + r]!;
+          xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
+          yBuf[r] = data.trainY[row]!;
+        }
+        let result = { loss: NaN, correct: 0 };
+        tf.tidy(() => {
+          const x = tf.tensor(b === batchSize ? xBuf : xBuf.subarray(0, b * f), [b, ...inputShape]);
+          const g = graph.gradients(x, b === batchSize ? yBuf : yBuf.subarray(0, b), ctx, scale);
+          result = g.result;
+          if (Number.isFinite(result.loss)) optimizer.step(graph.params, g.grads, lr);
+        });
+        if (!Number.isFinite(result.loss)) {
+          return done('FAILED', `training loss became ${result.loss} at epoch ${epoch}, step ${stepNo + 1} (lr ${lr}); try a lower learning rate or a normalization layer`);
+        }
+        lossSum += result.loss;
+        accSum += result.correct / b;
+        batches++;
+      }
+      graph.syncState();
+      const test = evaluate(model, data.testX, data.testY, data.nTest, inputShape, opts.evalChunk);
+      const m: EpochMetrics = {
+        epoch,
+        train_loss: lossSum / batches,
+        train_accuracy: accSum / batches,
+        test_loss: test.loss,
+        test_accuracy: test.accuracy,
+        seconds: 0,
+        lr,
+      };
+      if (data.valX && data.valY && data.nVal) {
+        const val = evaluate(model, data.valX, data.valY, data.nVal, inputShape, opts.evalChunk);
+        m.val_loss = val.loss;
+        m.val_accuracy = val.accuracy;
+      }
+      m.seconds = (performance.now() - te) / 1000;
+      history.push(m);
+      opts.onEpoch?.(m);
+      if (!Number.isFinite(test.loss)) return done('FAILED', `test loss became ${test.loss} after epoch ${epoch}`);
+      await yieldToEventLoop();
+    }
+  } catch (err) {
+    return done('FAILED', `training error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return done('FINISHED');
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return `aborted${r instanceof Error ? `: ${r.message}` : typeof r === 'string' ? `: ${r}` : ''}`;
+}

@@ -1,0 +1,202 @@
+/**
+ * Optimizers with PyTorch's update rules, written with tf ops (tfjs's own optimizers differ: its
+ * momentum optimizer scales differently and its Adam folds epsilon elsewhere), and a learning rate
+ * that may change every epoch. All updates run inside the caller's tf.tidy; state lives in
+ * tf.Variables owned by the optimizer (dispose() frees them).
+ *
+ *   sgd     g += wd*p; buf = mu*buf + g (buf starts at g); g = nesterov ? g + mu*buf : buf; p -= lr*g
+ *   adam    g += wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+ *           p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+ *   adamw   p *= 1 - lr*wd (decoupled), then adam without the L2 term
+ *   rmsprop g += wd*p; v = rho*v + (1-rho)*g^2; a = sqrt(v) + eps;
+ *           mu > 0 ? (buf = mu*buf + g/a; p -= lr*buf) : p -= lr*g/a      (PyTorch alpha = rho)
+ *   adagrad g += wd*p; s += g^2; p -= lr * g / (sqrt(s) + eps)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerConfig } from '../config/schema.js';
+import type { OptimizerName } from '../config/names.js';
+
+export interface Optimizer {
+  readonly name: OptimizerName;
+  /**
+   * Backprop is linear in the loss gradient, so an update that is linear in the gradient (plain SGD)
+   * can have lr folded into the loss gradient: the engine multiplies dL/dlogits by this factor and
+   * passes gradients already scaled. 1 for every optimizer with state.
+   */
+  gradScale(lr: number): number;
+  /** Update `params` in place from `grads` (already multiplied by gradScale(lr)). Call inside tf.tidy. */
+  step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void;
+  /** Steps taken so far. */
+  readonly iterations: number;
+  dispose(): void;
+}
+
+/** Resolved hyper-parameters (schema defaults applied defensively). */
+export interface OptimizerParams {
+  type: OptimizerName;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weight_decay: number;
+  beta1: number;
+  beta2: number;
+  rho: number;
+  epsilon: number;
+}
+
+export function resolveOptimizer(cfg: Partial<OptimizerConfig> | undefined): OptimizerParams {
+  const c = cfg ?? {};
+  return {
+    type: c.type ?? 'sgd',
+    lr: c.lr ?? 0.01,
+    momentum: c.momentum ?? 0,
+    nesterov: c.nesterov ?? false,
+    weight_decay: c.weight_decay ?? 0,
+    beta1: c.beta1 ?? 0.9,
+    beta2: c.beta2 ?? 0.999,
+    rho: c.rho ?? 0.99,
+    epsilon: c.epsilon ?? 1e-8,
+  };
+}
+
+/** Per-parameter state slots, created lazily as zeros beside each parameter. */
+class Slots {
+  private readonly slots = new Map<string, tf.Variable[]>();
+  constructor(private readonly count: number) {}
+  get(p: tf.Variable): tf.Variable[] {
+    let s = this.slots.get(p.name);
+    if (!s) {
+      s = Array.from({ length: this.count }, () => {
+        const zeros = tf.zerosLike(p);
+        const v = tf.variable(zeros, false);
+        zeros.dispose();
+        return v;
+      });
+      this.slots.set(p.name, s);
+    }
+    return s;
+  }
+  dispose(): void {
+    for (const s of this.slots.values()) tf.dispose(s);
+    this.slots.clear();
+  }
+}
+
+const withL2 = (g: tf.Tensor, p: tf.Variable, wd: number): tf.Tensor => (wd > 0 ? tf.add(g, tf.mul(p, wd)) : g);
+
+abstract class Base implements Optimizer {
+  iterations = 0;
+  protected readonly slots: Slots;
+  constructor(
+    readonly name: OptimizerName,
+    protected readonly h: OptimizerParams,
+    slotCount: number,
+  ) {
+    this.slots = new Slots(slotCount);
+  }
+  gradScale(_lr: number): number {
+    return 1;
+  }
+  step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
+    this.iterations++;
+    params.forEach((p, i) => this.update(p, grads[i]!, lr, this.slots.get(p)));
+  }
+  protected abstract update(p: tf.Variable, g: tf.Tensor, lr: number, s: tf.Variable[]): void;
+  dispose(): void {
+    this.slots.dispose();
+  }
+}
+
+class Sgd extends Base {
+  constructor(h: OptimizerParams) {
+    super('sgd', h, h.momentum > 0 ? 1 : 0);
+  }
+  override gradScale(lr: number): number {
+    return this.h.momentum > 0 ? 1 : lr;
+  }
+  protected update(p: tf.Variable, g: tf.Tensor, lr: number, s: tf.Variable[]): void {
+    const { momentum: mu, nesterov, weight_decay: wd } = this.h;
+    if (mu === 0) {
+      // g is already lr * dL/dp (see gradScale): p - lr*(g + wd*p) = p*(1 - lr*wd) - lr*g
+      p.assign(tf.sub(wd > 0 ? tf.mul(p, 1 - lr * wd) : p, g));
+      return;
+    }
+    const d = withL2(g, p, wd);
+    const buf = s[0]!;
+    buf.assign(tf.add(tf.mul(buf, mu), d));
+    const dir = nesterov ? tf.add(d, tf.mul(buf, mu)) : buf;
+    p.assign(tf.sub(p, tf.mul(dir, lr)));
+  }
+}
+
+class Adam extends Base {
+  constructor(
+    h: OptimizerParams,
+    private readonly decoupled: boolean,
+  ) {
+    super(decoupled ? 'adamw' : 'adam', h, 2);
+  }
+  protected update(p: tf.Variable, g0: tf.Tensor, lr: number, s: tf.Variable[]): void {
+    const { beta1: b1, beta2: b2, epsilon: eps, weight_decay: wd } = this.h;
+    const t = this.iterations;
+    const [m, v] = s as [tf.Variable, tf.Variable];
+    let base: tf.Tensor = p;
+    let g = g0;
+    if (this.decoupled) {
+      if (wd > 0) base = tf.mul(p, 1 - lr * wd);
+    } else {
+      g = withL2(g0, p, wd);
+    }
+    m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+    v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+    const bc1 = 1 - b1 ** t;
+    const bc2 = 1 - b2 ** t;
+    const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
+    p.assign(tf.sub(base, tf.mul(tf.div(m, denom), lr / bc1)));
+  }
+}
+
+class RmsProp extends Base {
+  constructor(h: OptimizerParams) {
+    super('rmsprop', h, h.momentum > 0 ? 2 : 1);
+  }
+  protected update(p: tf.Variable, g0: tf.Tensor, lr: number, s: tf.Variable[]): void {
+    const { rho, epsilon: eps, momentum: mu, weight_decay: wd } = this.h;
+    const g = withL2(g0, p, wd);
+    const v = s[0]!;
+    v.assign(tf.add(tf.mul(v, rho), tf.mul(tf.square(g), 1 - rho)));
+    const scaled = tf.div(g, tf.add(tf.sqrt(v), eps));
+    if (mu > 0) {
+      const buf = s[1]!;
+      buf.assign(tf.add(tf.mul(buf, mu), scaled));
+      p.assign(tf.sub(p, tf.mul(buf, lr)));
+    } else {
+      p.assign(tf.sub(p, tf.mul(scaled, lr)));
+    }
+  }
+}
+
+class Adagrad extends Base {
+  constructor(h: OptimizerParams) {
+    super('adagrad', h, 1);
+  }
+  protected update(p: tf.Variable, g0: tf.Tensor, lr: number, s: tf.Variable[]): void {
+    const g = withL2(g0, p, this.h.weight_decay);
+    const sum = s[0]!;
+    sum.assign(tf.add(sum, tf.square(g)));
+    p.assign(tf.sub(p, tf.mul(tf.div(g, tf.add(tf.sqrt(sum), this.h.epsilon)), lr)));
+  }
+}
+
+export const OPTIMIZERS_IMPL: Record<OptimizerName, (h: OptimizerParams) => Optimizer> = {
+  sgd: (h) => new Sgd(h),
+  adam: (h) => new Adam(h, false),
+  adamw: (h) => new Adam(h, true),
+  rmsprop: (h) => new RmsProp(h),
+  adagrad: (h) => new Adagrad(h),
+};
+
+export function makeOptimizer(cfg: Partial<OptimizerConfig> | undefined): Optimizer {
+  const h = resolveOptimizer(cfg);
+  return OPTIMIZERS_IMPL[h.type](h);
+}
