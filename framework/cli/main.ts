@@ -109,8 +109,9 @@ export function buildProgram(): Command {
     .description('Upload runs from a local file store to an MLflow server (idempotent)')
     .requiredOption('--to <uri>', 'destination tracking URI, e.g. http://127.0.0.1:5000')
     .option('--from <uri>', 'source tracking URI (default ./mlruns)')
+    .option('--experiment <name>', 'only this experiment (study name); default: all')
     .option('--json', 'print what was synced as JSON')
-    .action(act(async (o: { to: string; from?: string; json?: boolean }) => (await import('../track/commands.js')).syncCommand(o)));
+    .action(act(async (o: { to: string; from?: string; experiment?: string; json?: boolean }) => (await import('../track/commands.js')).syncCommand(o)));
 
   program
     .command('worker')

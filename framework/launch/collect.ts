@@ -135,7 +135,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
       approximate_split: ds.identity.approximate_split,
       class_names: ds.classNames,
     },
-    tracking_uri: ctx.store.uri,
+    tracking_uri: /^https?:/.test(ctx.store.uri) ? ctx.store.uri : shown(ctx.store.uri),
   };
 
   // The in-browser demo classifies the same test images with each variant's first finished model.
