@@ -1,85 +1,14 @@
 /**
- * Just enough of onnx.proto to read what the report needs from an exported model (its metadata and
- * the input's shape) and to build tiny models for tests. onnxruntime exposes neither the custom
- * metadata_props nor a stable input-shape API in both node and web, so the report reads the file
- * itself. Field numbers are ONNX's (onnx/onnx.proto, IR version 8); protobufjs skips every field
- * not declared here, so full models decode fine.
+ * What the report needs from an exported model (its metadata and the input's shape). onnxruntime
+ * exposes neither the custom metadata_props nor a stable input-shape API in both node and web, so
+ * the report reads the file itself, with the exporter's protobuf descriptor.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { modelProtoType } from '../export/onnx-proto.js';
 
-const ONNX_PROTO = {
-  nested: {
-    onnx: {
-      nested: {
-        StringStringEntryProto: { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-        OperatorSetIdProto: { fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } } },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            type: { type: 'int32', id: 20 },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            dataType: { type: 'int32', id: 2 },
-            floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
-            name: { type: 'string', id: 8 },
-            rawData: { type: 'bytes', id: 9 },
-          },
-        },
-        TensorShapeProto: {
-          fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } },
-          nested: {
-            Dimension: { fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 } } },
-          },
-        },
-        TypeProto: {
-          fields: { tensorType: { type: 'Tensor', id: 1 } },
-          nested: {
-            Tensor: { fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } } },
-          },
-        },
-        ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } } },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            name: { type: 'string', id: 3 },
-            opType: { type: 'string', id: 4 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-          },
-        },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            name: { type: 'string', id: 2 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-          },
-        },
-        ModelProto: {
-          fields: {
-            irVersion: { type: 'int64', id: 1 },
-            producerName: { type: 'string', id: 2 },
-            graph: { type: 'GraphProto', id: 7 },
-            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
-          },
-        },
-      },
-    },
-  },
-};
-
-let modelType: protobuf.Type | undefined;
-/** The ModelProto message type (lazily built once). */
+/** The ModelProto message type: the exporter's onnx.proto descriptor, one for the whole project. */
 export function onnxModelType(): protobuf.Type {
-  modelType ??= protobuf.Root.fromJSON(ONNX_PROTO).lookupType('onnx.ModelProto');
-  return modelType;
+  return modelProtoType();
 }
 
 /** How pixels become model input, as written by the exporter into metadata_props. */
