@@ -104,7 +104,15 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
-  if (interrupted) return 130;
+  if (interrupted) {
+    const { finishRun } = await import('../track/index.js');
+    if (!o.queue) {
+      // Claimed runs that never started would otherwise sit RUNNING until a later claim finds their owner gone.
+      for (const id of pending) await finishRun(ctx.store, id, 'KILLED', { note: 'interrupted before it started' });
+      await finishRun(ctx.store, ctx.parentRunId, 'KILLED');
+    }
+    return 130;
+  }
 
   const failed = outcomes.filter((x) => x.status !== 'FINISHED');
   const { finishRun } = await import('../track/index.js');
