@@ -47,6 +47,10 @@ export class TrainGraph {
         next.applied = true;
       }
     });
+    // The first weighted layer needs no dx; when it is a Dense, its products (the biggest of an MLP)
+    // run in dense-kernel.ts on the wasm backend: same results, no per-step weight repacking.
+    const first = this.nodes[this.firstWeighted];
+    if (first instanceof DenseNode) first.ownKernel = true;
     const trainable = new Set(model.trainableWeights.map((w) => (w.read() as tf.Variable).id));
     const covered = new Set(this.params.map((p) => p.id));
     if (trainable.size !== covered.size || [...trainable].some((id) => !covered.has(id))) {

@@ -9,6 +9,7 @@ import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Rng } from '../util/random.js';
 import { conv2dFilterGrad, conv2dInputGrad } from './conv-grads.js';
+import { denseForward, denseKernelFits, denseWeightGrad } from './dense-kernel.js';
 
 /** What one step needs besides the input. */
 export interface StepContext {
@@ -47,7 +48,14 @@ export class DenseNode implements Node {
   readonly params: tf.Variable[];
   /** Set by TrainGraph when a ReLU follows: the forward applies it in the fused kernel. */
   fuseRelu = false;
+  /**
+   * Set by TrainGraph on the first weighted layer (no dx needed): on the wasm backend its products run
+   * in dense-kernel.ts (no per-step repacking of the changing weights, no transpose of x).
+   */
+  ownKernel = false;
   private x: tf.Tensor2D | null = null;
+  /** Whether the last forward ran in dense-kernel.ts (then so does the weight gradient). */
+  private own = false;
   constructor(
     readonly layer: Layer,
     private readonly kernel: tf.Variable,
@@ -57,6 +65,8 @@ export class DenseNode implements Node {
   }
   forward(x: tf.Tensor): tf.Tensor {
     this.x = x as tf.Tensor2D;
+    this.own = this.ownKernel && denseKernelFits(x, this.kernel);
+    if (this.own) return denseForward(x, this.kernel, this.bias, this.fuseRelu);
     // The _FusedMatMul kernel called directly: tf.fused.matMul wraps it in customGrad for autodiff,
     // which costs ~10 us per call here and is not needed.
     const [m, k] = x.shape as [number, number];
@@ -70,7 +80,7 @@ export class DenseNode implements Node {
   }
   backward(dy: tf.Tensor, needDx: boolean): { dx: tf.Tensor | null; grads: tf.Tensor[] } {
     const d = dy as tf.Tensor2D;
-    const gW = tf.matMul(tf.transpose(this.x!), d);
+    const gW = this.own ? denseWeightGrad(this.x!, d) : tf.matMul(tf.transpose(this.x!), d);
     const grads = this.bias ? [gW, tf.sum(d, 0)] : [gW];
     const dx = needDx ? tf.matMul(d, tf.transpose(this.kernel as tf.Tensor2D)) : null;
     return { dx, grads };
