@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunConfig, ModelConfig } from '../framework/config/schema.js';
+import { runConfig } from '../framework/config/resolve.js';
 import type { BackendName } from '../framework/config/names.js';
 
 interface BenchCase {
@@ -22,15 +23,8 @@ interface BenchCase {
   shape: 'flat' | 'image';
 }
 
-const MLP: ModelConfig = {
-  type: 'mlp',
-  hidden: [64, 32],
-  activation: 'relu',
-  norm: 'none',
-  dropout: 0,
-  init: 'pytorch',
-  conv: { filters: [16, 32], kernel_size: 3, pool: 'max' },
-};
+/** The seed study's MLP (784-64-32-10, ReLU, PyTorch init): the schema's defaults. */
+const MLP: ModelConfig = runConfig().model;
 
 const CASES: Record<string, BenchCase> = {
   mlp: { model: MLP, trainPerClass: 6000, shape: 'flat' },

@@ -1,4 +1,4 @@
 export { loadStudy, parseStudy, ConfigError, formatProblem, type LoadedStudy, type Problem } from './load.js';
-export { deepMerge, getPath, setPath, cells, resolveCell, type Cell } from './resolve.js';
+export { deepMerge, getPath, setPath, cells, resolveCell, runConfig, type Cell } from './resolve.js';
 export * from './schema.js';
 export * from './names.js';

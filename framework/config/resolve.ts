@@ -70,3 +70,14 @@ export function resolveCell(
   if (!v(data)) return { errors: v.errors, data };
   return { fields: data as unknown as Omit<RunConfig, 'seed'>, data };
 }
+
+/**
+ * A complete run config from a partial one, with every default the schema declares: how tests and
+ * benchmarks get configs without restating defaults. Throws on an invalid patch.
+ */
+export function runConfig(patch: { dataset?: object; model?: object; train?: object } = {}, seed = 1): RunConfig {
+  const data: Obj = deepMerge({ dataset: { name: 'fashion-mnist' }, model: {}, train: {} }, patch);
+  const v = compiledValidators().runFields;
+  if (!v(data)) throw new Error(`runConfig: invalid patch ${JSON.stringify(patch)}: ${JSON.stringify(v.errors)}`);
+  return { ...(data as unknown as Omit<RunConfig, 'seed'>), seed };
+}

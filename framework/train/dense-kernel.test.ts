@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { runConfig } from '../config/resolve.js';
 import type { ModelConfig } from '../config/schema.js';
 import { buildModel } from '../model/build.js';
 import { rngFor } from '../util/random.js';
@@ -53,15 +54,7 @@ describe('dense-kernel (wasm): bit-identical to the tfjs-wasm (XNNPACK) products
   });
 
   test('TrainGraph gradients match the tf path bit for bit', () => {
-    const cfg: ModelConfig = {
-      type: 'mlp',
-      hidden: [64, 32],
-      activation: 'relu',
-      norm: 'none',
-      dropout: 0,
-      init: 'pytorch',
-      conv: { filters: [4, 8], kernel_size: 3, pool: 'max' },
-    };
+    const cfg: ModelConfig = runConfig().model; // the seed MLP 784-64-32-10
     const grads = (own: boolean): number[][] =>
       tf.tidy(() => {
         const model = buildModel(cfg, [784], 10, 7);

@@ -1,3 +1,4 @@
+import { runConfig } from '../config/resolve.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig, ModelConfig, TrainConfig } from '../config/schema.js';
@@ -15,28 +16,13 @@ beforeAll(async () => {
 });
 
 function run(over: { model?: Partial<ModelConfig>; train?: Partial<TrainConfig>; seed?: number } = {}): RunConfig {
-  return {
-    seed: over.seed ?? 1,
-    dataset: { name: 'fashion-mnist', scale: 255 },
-    model: {
-      type: 'mlp',
-      hidden: [64, 32],
-      activation: 'relu',
-      norm: 'none',
-      dropout: 0,
-      init: 'pytorch',
-      conv: { filters: [4, 8], kernel_size: 3, pool: 'max' },
-      ...over.model,
-    } as ModelConfig,
-    train: {
-      epochs: 3,
-      batch_size: 64,
-      optimizer: { type: 'sgd', lr: 0.1, momentum: 0, nesterov: false, weight_decay: 0, beta1: 0.9, beta2: 0.999, rho: 0.99, epsilon: 1e-8 },
-      schedule: 'none',
-      backend: 'wasm',
-      ...over.train,
-    } as TrainConfig,
-  };
+  return runConfig(
+    {
+      model: { conv: { filters: [4, 8], kernel_size: 3, pool: 'max' }, ...over.model },
+      train: { epochs: 3, optimizer: { type: 'sgd', lr: 0.1 }, backend: 'wasm', ...over.train },
+    },
+    over.seed ?? 1,
+  );
 }
 
 const withoutTime = (ms: EpochMetrics[]) => ms.map(({ seconds: _s, ...m }) => m);
