@@ -7,7 +7,7 @@ import { cpus, platform, arch, tmpdir } from 'node:os';
 import { join, relative, isAbsolute } from 'node:path';
 import type { Run } from '../track/index.js';
 import type { StudyContext } from './orchestrate.js';
-import type { RunRecord, StudyInput, EpochRecord } from '../report/index.js';
+import type { DemoInput, RunRecord, StudyInput, EpochRecord } from '../report/index.js';
 
 const EPOCH_KEYS = ['train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'epoch_seconds', 'lr'] as const;
 
@@ -52,15 +52,8 @@ async function epochsOf(ctx: StudyContext, run: Run): Promise<EpochRecord[]> {
 
 export interface Collected {
   study: StudyInput;
-  demo?: {
-    models: { variant: string; onnxPath: string }[];
-    images: Uint8Array;
-    labels: Uint8Array;
-    classNames: string[];
-    height: number;
-    width: number;
-  };
-}
+  demo?: DemoInput;
+}}
 
 export async function collectStudy(ctx: StudyContext): Promise<Collected> {
   const all = await ctx.store.searchRuns(ctx.experimentId, {});
