@@ -53,7 +53,7 @@ async function epochsOf(ctx: StudyContext, run: Run): Promise<EpochRecord[]> {
 export interface Collected {
   study: StudyInput;
   demo?: DemoInput;
-}}
+}
 
 export async function collectStudy(ctx: StudyContext): Promise<Collected> {
   const all = await ctx.store.searchRuns(ctx.experimentId, {});
