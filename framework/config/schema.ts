@@ -171,10 +171,10 @@ export const OptimizerSchema = Type.Object(
 export const ScheduleObjectSchema = Type.Object(
   {
     type: literalUnion(SCHEDULES, { description: 'Learning-rate schedule, stepped once per epoch.' }),
-    step_size: Type.Optional(Type.Integer({ minimum: 1, description: 'step: epochs between decays.' })),
-    gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'step/exponential: decay factor.' })),
-    warmup_epochs: Type.Optional(Type.Integer({ minimum: 0, description: 'warmup_cosine: linear warm-up length.' })),
-    min_lr: Type.Optional(Type.Number({ minimum: 0, description: 'cosine/warmup_cosine: final learning rate.' })),
+    step_size: Type.Optional(Type.Integer({ minimum: 1, description: 'step: epochs between decays (default max(1, round(epochs / 3))).' })),
+    gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'step/exponential: decay factor (default 0.1 for step, 0.9 for exponential).' })),
+    warmup_epochs: Type.Optional(Type.Integer({ minimum: 0, description: 'warmup_cosine: epochs of linear warm-up (default 1).' })),
+    min_lr: Type.Optional(Type.Number({ minimum: 0, description: 'cosine/warmup_cosine: final learning rate (default 0).' })),
   },
   { ...strict, description: 'A schedule with options.' },
 );
