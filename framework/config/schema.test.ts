@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../util/paths.js';
+import { parseStudy } from './load.js';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { renderSchema, SCHEMA_PATH } from './write-schema.js';
@@ -24,10 +27,16 @@ describe('schemas/experiment.schema.json', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('validates every example study with a plain ajv, as an editor would', () => {
+  it('validates every example study, with a plain ajv as an editor would and with bnx', () => {
     const ajv = new Ajv({ strict: false });
     const validate = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
-    const study = parse(readFileSync(new URL('../../experiments/bn-vs-baseline.yaml', import.meta.url), 'utf8'));
-    expect(validate(study), JSON.stringify(validate.errors)).toBe(true);
+    const dir = join(PACKAGE_ROOT, 'experiments');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(validate(parse(text)), `${f}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect(() => parseStudy(text, f)).not.toThrow();
+    }
   });
 });
