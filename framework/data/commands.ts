@@ -5,7 +5,7 @@ import { EXIT } from '../util/errors.js';
 import { dataRoot, readCache } from './cache.js';
 import { isBuiltin } from './catalog.js';
 import { IDX_FILES } from './idx-set.js';
-import { cacheDir, fixHint, loadDataset, resolveSpec } from './load.js';
+import { cacheDir, fixHint, identityFromMeta, loadDataset, resolveSpec } from './load.js';
 import { loadIdxFolder } from './path-source.js';
 import type { DatasetIdentity, DatasetRef } from './types.js';
 
@@ -74,15 +74,7 @@ export async function dataInfo(name: string, opts: { json?: boolean }): Promise<
   }
   const { meta } = state;
   const total = IDX_FILES.reduce((n, f) => n + meta.files[f].bytes, 0);
-  const identity: DatasetIdentity = {
-    name: meta.name,
-    source: meta.source,
-    digest: meta.digest,
-    train_count: meta.counts.train,
-    test_count: meta.counts.test,
-    approximate_split: meta.approximate_split,
-    location: dir,
-  };
+  const identity: DatasetIdentity = identityFromMeta(meta, dir);
   if (opts.json) {
     out(
       JSON.stringify(

@@ -32,7 +32,7 @@ export const cacheDir = (ds: BuiltinDataset, dataDir?: string): string => join(d
 
 export const fixHint = (name: string) => `to rebuild it: bnx data fetch ${name} --force`;
 
-function identityFromMeta(meta: CacheMeta, location: string): DatasetIdentity {
+export function identityFromMeta(meta: CacheMeta, location: string): DatasetIdentity {
   return {
     name: meta.name,
     source: meta.source,
