@@ -55,3 +55,21 @@ export function checkOnnxFiles(checker: OnnxChecker, paths: string[]): CheckResu
   if (results.length !== paths.length) throw new Error(`ONNX checker crashed: ${r.stderr.trim().slice(-2000)}`);
   return results;
 }
+
+/**
+ * For tests: the checker, whether to skip for lack of it, and a getter that fails when CI demands it
+ * (BNX_REQUIRE_ONNX_CHECKER=1, set by .ci/run after installing python3-onnx) and it is missing.
+ */
+export function checkerForTests(): { checker: OnnxChecker | null; skip: boolean; skipNote: string; need: () => OnnxChecker } {
+  const checker = findOnnxChecker();
+  const required = process.env.BNX_REQUIRE_ONNX_CHECKER === '1';
+  return {
+    checker,
+    skip: !checker && !required,
+    skipNote: checker ? '' : ' — SKIPPED: python3-onnx is not installed (apt-get install -y python3-onnx)',
+    need: () => {
+      if (!checker) throw new Error('BNX_REQUIRE_ONNX_CHECKER=1 but no python with `import onnx` (apt-get install -y python3-onnx)');
+      return checker;
+    },
+  };
+}

@@ -12,7 +12,7 @@ import type { ModelConfig, NormConfig, RunConfig } from '../config/schema.js';
 import { initBackend } from '../train/backend.js';
 import { trainModel, type TrainData } from '../train/loop.js';
 import { fashionSlice } from '../train/testing.js';
-import { checkOnnxFiles, findOnnxChecker } from './checker.js';
+import { checkOnnxFiles, checkerForTests } from './checker.js';
 import { exportOnnx, type ExportMeta } from './export.js';
 import { decodeModel } from './onnx-proto.js';
 import { evalOnnx } from './eval.js';
@@ -182,17 +182,11 @@ describe('metadata and evaluation', () => {
   });
 });
 
-const checker = findOnnxChecker();
-// CI sets this after installing python3-onnx, so a missing checker fails instead of skipping.
-const checkerRequired = process.env.BNX_REQUIRE_ONNX_CHECKER === '1';
-const needChecker = () => {
-  if (!checker) throw new Error('BNX_REQUIRE_ONNX_CHECKER=1 but no python with `import onnx` (apt-get install -y python3-onnx)');
-  return checker;
-};
+const { checker, skip: skipChecker, skipNote, need: needChecker } = checkerForTests();
 
 describe('ONNX checker', () => {
-  it.skipIf(!checker && !checkerRequired)(
-    `onnx.checker.check_model(full_check=True) accepts every exported file${checker ? ` (onnx ${checker.version}, ${checker.python})` : ' — SKIPPED: python3-onnx is not installed (apt-get install -y python3-onnx)'}`,
+  it.skipIf(skipChecker)(
+    `onnx.checker.check_model(full_check=True) accepts every exported file${checker ? ` (onnx ${checker.version}, ${checker.python})` : skipNote}`,
     () => {
       expect(exported.length).toBe(mlpCases.length + cnnCases.length + 2);
       const results = checkOnnxFiles(needChecker(), exported);

@@ -15,7 +15,7 @@ import { RMSNormalization } from '../model/rms-normalization.js';
 import { initBackend } from '../train/backend.js';
 import { rngFor } from '../util/random.js';
 import { SUPPORTED_ACTIVATIONS } from './activations.js';
-import { checkOnnxFiles, findOnnxChecker } from './checker.js';
+import { checkOnnxFiles, checkerForTests } from './checker.js';
 import { exportOnnx, type ExportMeta } from './export.js';
 import { decodeModel, encodeModel } from './onnx-proto.js';
 import { nhwcToNchw } from './runtime.js';
@@ -186,24 +186,18 @@ describe('failure paths', () => {
   });
 });
 
-const checker = findOnnxChecker();
-// CI sets this after installing python3-onnx, so a missing checker fails instead of skipping.
-const checkerRequired = process.env.BNX_REQUIRE_ONNX_CHECKER === '1';
-const needChecker = () => {
-  if (!checker) throw new Error('BNX_REQUIRE_ONNX_CHECKER=1 but no python with `import onnx` (apt-get install -y python3-onnx)');
-  return checker;
-};
+const { skip: skipChecker, skipNote, need: needChecker } = checkerForTests();
 
 describe('ONNX checker', () => {
-  it.skipIf(!checker && !checkerRequired)(
-    `accepts every graph above (asymmetric pads, dilations, all activations)${checker ? '' : ' — SKIPPED: python3-onnx is not installed (apt-get install -y python3-onnx)'}`,
+  it.skipIf(skipChecker)(
+    `accepts every graph above (asymmetric pads, dilations, all activations)${skipNote}`,
     () => {
       expect(exported.length).toBe(SUPPORTED_ACTIVATIONS.length + 3);
       expect(checkOnnxFiles(needChecker(), exported).filter((r) => !r.ok)).toEqual([]);
     },
   );
 
-  it.skipIf(!checker && !checkerRequired)('rejects a broken graph (the check is not vacuous)', () => {
+  it.skipIf(skipChecker)('rejects a broken graph (the check is not vacuous)', () => {
     const model = sequential({ layers: [layers.dense({ inputShape: [8], units: 10 })] });
     const m = decodeModel(exportOnnx(model, meta('flat')));
     model.dispose();

@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Run } from '../track/index.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { startRedis, type TestRedis } from './fixtures/redis.js';
+import { until as poll } from '../../test-support/until.js';
 import { QUEUE_NAME, QUEUE_PREFIX } from './settings.js';
+
+/** End-to-end steps train for real: wait longer than the mechanics tests do. */
+const until = <T>(what: string, f: () => T | Promise<T>, timeoutMs = 30_000) => poll(what, f, timeoutMs);
 
 const BNX = join(PACKAGE_ROOT, 'dist', 'framework', 'cli', 'main.js');
 const STUDY = 'queue-tiny';
@@ -58,15 +62,6 @@ function bnx(args: string[], o: { env?: Record<string, string> } = {}): Cli {
   return { proc, output: () => out, exited };
 }
 
-async function until<T>(what: string, f: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function worker(): Promise<Cli> {
   const w = bnx(['worker', '--queue', redis.uri], { env: WORKER_ENV });

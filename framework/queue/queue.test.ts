@@ -17,6 +17,7 @@ import { UserError } from '../util/errors.js';
 import { QueueExecutor } from './executor.js';
 import { fakeAccuracy, type TrainerLogLine } from './fixtures/fake-trainer.js';
 import { startRedis, type TestRedis } from './fixtures/redis.js';
+import { until } from '../../test-support/until.js';
 import { NO_LEDGER, type RunLedger } from './ledger.js';
 import { assertTrackingReachable } from './reachability.js';
 import { parseRedisUri, redactRedisUri } from './redis-uri.js';
@@ -77,15 +78,6 @@ function trainerLog(file: string): TrainerLogLine[] {
     .map((l) => JSON.parse(l) as TrainerLogLine);
 }
 
-async function until<T>(what: string, f: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Spawned {
   proc: ChildProcess;

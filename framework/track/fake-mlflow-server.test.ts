@@ -3,27 +3,10 @@
  * to it in order, and the status and body must equal the recording. The REST client's tests run
  * against this fake, so this is what ties them to the real server's behaviour.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeMlflowServer, parseFilter } from './fake-mlflow-server.js';
+import { FakeMlflowServer, parseFilter, recordedExchanges } from './fake-mlflow-server.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-const EXCHANGES_FILE = resolve(repoRoot, '../shared/mlflow/rest-exchanges-mlflow-2.12.jsonl');
-
-interface Exchange {
-  name: string;
-  method: string;
-  path: string;
-  request: unknown;
-  status: number;
-  response: unknown;
-}
-
-const exchanges: Exchange[] = readFileSync(EXCHANGES_FILE, 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Exchange);
+const exchanges = recordedExchanges();
 
 describe('fake MLflow server replays the recorded MLflow 2.12 exchanges', () => {
   const fake = new FakeMlflowServer({ now: () => 1795531740459, runIds: ['de4f2ce0a98c4482894b752996b751ce', '300344f5296e41c9824079f97ee40c97'] });

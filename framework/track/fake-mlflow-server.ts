@@ -6,7 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../util/paths.js';
 import { validateName } from './names.js';
 import { TrackingError } from './types.js';
 
@@ -590,4 +593,23 @@ export class FakeMlflowServer {
     const files = this.listDir(path);
     return files.length ? { files } : {};
   }
+}
+
+/** One request/response pair recorded from a real MLflow 2.12 server (../shared/mlflow). */
+export interface RecordedExchange {
+  name: string;
+  method: string;
+  path: string;
+  request: Record<string, unknown> | null;
+  status: number;
+  response: unknown;
+}
+
+/** The recorded exchanges, in file order, from the shared contract folder beside the repository. */
+export function recordedExchanges(): RecordedExchange[] {
+  const file = join(PACKAGE_ROOT, '../shared/mlflow/rest-exchanges-mlflow-2.12.jsonl');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as RecordedExchange);
 }

@@ -6,33 +6,17 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chunkBatch } from './batch.js';
-import { FakeMlflowServer, parseFilter, type LoggedRequest } from './fake-mlflow-server.js';
+import { FakeMlflowServer, parseFilter, recordedExchanges, type LoggedRequest, type RecordedExchange } from './fake-mlflow-server.js';
 import { FileStore } from './file-store.js';
 import { openStore, openStoreWithFallback } from './open.js';
 import { RestStore } from './rest-store.js';
 import { TrackingConnectionError, TrackingError, type Metric } from './types.js';
 
-const repoRoot = resolve(import.meta.dirname, '../..');
-const EXCHANGES_FILE = resolve(repoRoot, '../shared/mlflow/rest-exchanges-mlflow-2.12.jsonl');
-
-interface Exchange {
-  name: string;
-  method: string;
-  path: string;
-  request: Record<string, unknown> | null;
-  status: number;
-  response: unknown;
-}
-const recorded = new Map<string, Exchange>(
-  readFileSync(EXCHANGES_FILE, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Exchange)
-    .map((e) => [e.name, e]),
-);
+type Exchange = RecordedExchange;
+const recorded = new Map<string, Exchange>(recordedExchanges().map((e) => [e.name, e]));
 const ex = (name: string): Exchange => {
   const e = recorded.get(name);
   if (!e) throw new Error(`no recorded exchange '${name}'`);
