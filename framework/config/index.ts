@@ -2,3 +2,5 @@ export { loadStudy, parseStudy, ConfigError, formatProblem, type LoadedStudy, ty
 export { deepMerge, getPath, setPath, cells, resolveCell, runConfig, type Cell } from './resolve.js';
 export * from './schema.js';
 export * from './names.js';
+export * from './hypotheses.js';
+export { hypothesisProblems } from './hypothesis-checks.js';

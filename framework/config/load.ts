@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { isAlias, LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
 import { UserError } from '../util/errors.js';
+import { hypothesisProblems } from './hypothesis-checks.js';
 import { hasPath, locate } from './locate.js';
 import { describeErrors, dotted, type SchemaProblem } from './messages.js';
 import { DEFAULT_GROUPS } from './names.js';
@@ -214,6 +215,7 @@ function semanticChecks(
       at(p, cell.variant === Object.keys(config.variants)[0] && p[0] !== 'variants' ? problem.message : `${problem.message} (variant "${cell.variant}")`);
     }
   }
+  for (const p of hypothesisProblems(config)) at(p.path, p.message, p.atKey);
 }
 
 function modelProblems(model: ModelConfig): SchemaProblem[] {

@@ -16,6 +16,7 @@ import {
   POOLINGS,
   SCHEDULES,
 } from './names.js';
+import { HypothesesSchema } from './hypotheses.js';
 
 /** A string enum: plain `enum` in JSON Schema (editors list the values, errors can name them all). */
 const literalUnion = <T extends readonly string[]>(values: T, options: { description: string; default?: T[number] }) =>
@@ -261,6 +262,7 @@ export const ExperimentSchema = Type.Object(
     tracking: TrackingSchema,
     export: ExportSchema,
     report: ReportSchema,
+    hypotheses: HypothesesSchema,
   },
   {
     ...strict,
