@@ -162,10 +162,15 @@ suite('seeds for 80% power (Cohen 1988 Table 2.4.1; scipy.stats.nct)', () => {
     expect(seedsForPower(5, false)).toBe(3);
     expect(seedsForPower(0, false)).toBeNull();
   });
-  test('from samples: the seed study would need 2 seeds a side for Welch, 3 for a rank test', () => {
+  test('from samples: the seed study would need 2 seeds a side for Welch; a rank test at least the 4 that can reach p < 0.05', () => {
     // d = 0.2766 / pooled SD 0.04825 = 5.733; scipy nct: power 0.8086 at n = 2
     expect(seedsFor80Power('welch', batchnorm, baseline, 0)).toBe(2);
-    expect(seedsFor80Power('mann-whitney', batchnorm, baseline, 0)).toBe(Math.ceil(2 / (3 / Math.PI)));
+    expect(seedsFor80Power('mann-whitney', batchnorm, baseline, 0)).toBe(4);
+    expect(seedsFor80Power('wilcoxon', batchnorm, baseline, 0)).toBe(6);
+    // a small effect: the t figure scaled by pi/3 (ARE): d = 0.5 -> 64 -> 68
+    const a = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const sd = Math.sqrt(a.reduce((s, x) => s + (x - 4.5) ** 2, 0) / 9);
+    expect(seedsFor80Power('mann-whitney', a.map((x) => x + 0.5 * sd), a, 0)).toBe(Math.ceil(64 * (Math.PI / 3)));
     // at the claimed minimum effect itself there is nothing to detect
     expect(seedsFor80Power('welch', [1, 2, 3], [0, 1, 2], 1)).toBeNull();
   });

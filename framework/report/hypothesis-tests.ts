@@ -324,8 +324,15 @@ export function seedsForRatePower(p1: number, p2: number): number | null {
   const h = Math.abs(2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2)));
   if (!(h > 0)) return null;
   const n = Math.ceil(((Z975 + jStat.normal.inv(0.8, 0, 1)) / h) ** 2);
-  return n > MAX_SEEDS ? null : Math.max(2, n);
+  return n > MAX_SEEDS ? null : Math.max(MIN_SEEDS_FOR_P05.fisher, n);
 }
+
+/**
+ * Exact tests cannot reach p < 0.05 below these sizes (two-sided): Mann-Whitney 3 vs 3 gives 0.1 at
+ * best, 4 vs 4 2/70; Wilcoxon 5 pairs 2/32, 6 pairs 2/64; Fisher 3 vs 3 0.1, 4 vs 4 2/70. No power
+ * figure below them makes sense, whatever the asymptotics say.
+ */
+export const MIN_SEEDS_FOR_P05 = { 'mann-whitney': 4, wilcoxon: 6, fisher: 4 } as const;
 
 /**
  * The asymptotic relative efficiency of the rank tests to the t-test under normal data is 3/pi
@@ -354,6 +361,6 @@ export function seedsFor80Power(test: TestName, a: number[], b: number[], shift:
   if (Number.isNaN(d)) return null;
   const n = seedsForPower(d, paired);
   if (n === null || test === 'welch' || test === 'paired-t') return n;
-  const scaled = Math.ceil(n / RANK_TEST_ARE);
+  const scaled = Math.max(MIN_SEEDS_FOR_P05[test], Math.ceil(n / RANK_TEST_ARE));
   return scaled > MAX_SEEDS ? null : scaled;
 }

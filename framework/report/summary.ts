@@ -5,6 +5,8 @@
  */
 import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../util/hash.js';
+import type { Hypothesis } from '../config/hypotheses.js';
+import { evaluateClaims, type ClaimResult } from './claims.js';
 import { describe, epochsToReach, welch, type Describe, type Interval, type Welch } from './stats.js';
 
 export type MatrixCell = Record<string, string | number | boolean>;
@@ -70,6 +72,8 @@ export interface StudyInput {
   environment: Environment;
   dataset: DatasetInfo;
   tracking_uri: string;
+  /** The study's claims (`hypotheses:`), tested into summary.claims. */
+  hypotheses?: Record<string, Hypothesis>;
 }
 
 export interface EpochStats {
@@ -157,6 +161,8 @@ export interface Summary {
   variant_order: string[];
   tracking_uri: string;
   runs: RunRecord[];
+  /** The study's claims with their verdicts, in the study's order (empty without hypotheses). */
+  claims: ClaimResult[];
   variants: VariantStats[];
   comparisons: Comparison[];
   environment: Environment;
@@ -249,7 +255,9 @@ export function fmtP(p: number | null): string {
 export const fmtInterval = (ci: Interval | null, f: (x: number) => string) => (ci ? `${f(ci.low)} to ${f(ci.high)}` : 'n/a');
 
 /**
- * The verdict of a comparison in one sentence. `name` formats user-written names (variants,
+ * The verdict of a comparison in one sentence, worded from the statistics: "beats"/"trails" only when
+ * Welch's test is significant (p < 0.05), "no significant difference" otherwise, and what the data
+ * cannot tell (one seed; no spread at all) said as such. `name` formats user-written names (variants,
  * matrix values) for the target format: identity for plain text, escaping for Markdown/HTML.
  */
 export function verdict(c: Comparison, name: (s: string) => string = (s) => s): string {
@@ -260,28 +268,42 @@ export function verdict(c: Comparison, name: (s: string) => string = (s) => s): 
   if (c.n === 0) return `${v}${cell} has no finished runs to compare with ${ref}.`;
   if (c.n_reference === 0) return `${ref}${cell} has no finished runs, so ${v} cannot be compared with it.`;
   const pts = `${fmtPoints(a.diff!)} points`;
-  let reach = '';
-  if (c.epochs_to_reference_accuracy !== null)
-    reach = `; it reaches ${ref}'s final accuracy (${fmtPct(a.reference_mean)}) at epoch ${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`;
-  else reach = `; it never reaches ${ref}'s final accuracy (${fmtPct(a.reference_mean)})`;
-  if (a.p === null || a.ci95 === null)
-    return `${v}${cell} vs ${ref}: ${pts} of test accuracy (n = ${c.n} vs ${c.n_reference}; no CI or p-value without two finite results on each side — add seeds)${reach}.`;
-  const stats = `(95% CI ${fmtInterval(a.ci95, fmtPoints)}, ${fmtP(a.p)}, Welch t-test, n = ${c.n} vs ${c.n_reference})`;
-  if (a.p < 0.05) return `${v}${cell} ${a.diff! > 0 ? 'beats' : 'trails'} ${ref} by ${pts} of test accuracy ${stats}${reach}.`;
-  return `${v}${cell} is not distinguishable from ${ref}: ${pts} of test accuracy ${stats}${reach}.`;
+  const n = `n = ${c.n} vs ${c.n_reference}`;
+  if (a.p === null || a.ci95 === null) {
+    if (c.n < 2 || c.n_reference < 2)
+      return `${v}${cell} vs ${ref}: ${pts} of test accuracy (${n}; no CI or p-value with fewer than two finished runs on a side: add seeds).`;
+    // Two or more runs each, yet no test: every seed gave the same accuracy on both sides.
+    if (a.diff === 0) return `${v}${cell} matches ${ref}: ${fmtPct(a.mean)} test accuracy on every seed on both sides (${n}, no spread).`;
+    return `${v}${cell} vs ${ref}: ${pts} of test accuracy on every seed (${fmtPct(a.mean)} vs ${fmtPct(a.reference_mean)}, ${n}, no spread on either side, so no t-test).`;
+  }
+  const stats = `(95% CI ${fmtInterval(a.ci95, fmtPoints)}, ${fmtP(a.p)}, Welch t-test, ${n})`;
+  if (a.p >= 0.05) return `no significant difference between ${v}${cell} and ${ref}: ${pts} of test accuracy ${stats}.`;
+  // The speed clause belongs to a significant gain only: for a loss it would restate the loss.
+  const reach =
+    a.diff! > 0 && c.epochs_to_reference_accuracy !== null
+      ? `; it reaches ${ref}'s final accuracy (${fmtPct(a.reference_mean)}) at epoch ${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`
+      : '';
+  return `${v}${cell} ${a.diff! > 0 ? 'beats' : 'trails'} ${ref} by ${pts} of test accuracy ${stats}${reach}.`;
 }
+
+/** A claim's verdict line for the terminal. */
+export const claimLine = (c: ClaimResult): string => `claim ${c.name}: ${c.reason}`;
 
 /**
  * The result in a few plain lines for the terminal: one verdict per comparison, or, in a study
  * with one variant, its accuracy.
  */
 export function verdictLines(s: Summary): string[] {
-  if (s.comparisons.length) return s.comparisons.map((c) => c.verdict);
-  return s.variants.map((v) => {
-    const a = v.final_test_accuracy;
-    const ci = a.ci95 ? ` (95% CI ${fmtInterval(a.ci95, (x) => fmtPct(x))})` : '';
-    return `${v.group}: test accuracy ${fmtPct(a.mean)}${ci}, n = ${a.n}`;
-  });
+  const claims = (s.claims ?? []).map(claimLine);
+  if (s.comparisons.length) return [...claims, ...s.comparisons.map((c) => c.verdict)];
+  return [
+    ...claims,
+    ...s.variants.map((v) => {
+      const a = v.final_test_accuracy;
+      const ci = a.ci95 ? ` (95% CI ${fmtInterval(a.ci95, (x) => fmtPct(x))})` : '';
+      return `${v.group}: test accuracy ${fmtPct(a.mean)}${ci}, n = ${a.n}`;
+    }),
+  ];
 }
 
 function compare(g: VariantStats, ref: VariantStats | undefined, refName: string, gRuns: RunRecord[], refRuns: RunRecord[]): Comparison {
@@ -365,6 +387,7 @@ export function buildSummary(input: StudyInput, o: { now?: Date } = {}): Summary
     variant_order: order,
     tracking_uri: input.tracking_uri,
     runs: input.runs,
+    claims: evaluateClaims(input.hypotheses, input.runs),
     variants,
     comparisons,
     environment: input.environment,

@@ -1,0 +1,130 @@
+import { describe as suite, expect, test } from 'vitest';
+import type { Hypothesis } from '../config/hypotheses.js';
+import { evaluateClaims } from './claims.js';
+import { holm, pairedTTest, welchTest } from './hypothesis-tests.js';
+import { buildSummary, finalEpoch, type RunRecord } from './summary.js';
+import { studyFixture } from './testing.js';
+
+// The fixture: 3 seeds x {baseline, batchnorm}, 5 epochs; batchnorm ends about 6 points higher.
+const input = studyFixture({ withFailed: true });
+const finals = (variant: string) =>
+  input.runs.filter((r) => r.variant === variant && r.status === 'FINISHED').map((r) => finalEpoch(r)!.test_accuracy);
+const acc = (direction: 'higher' | 'lower', extra: Partial<Hypothesis> = {}): Hypothesis => ({
+  compare: 'batchnorm',
+  against: 'baseline',
+  metric: 'test_accuracy',
+  direction,
+  ...extra,
+});
+
+suite('claims: verdicts', () => {
+  const claims = evaluateClaims(
+    {
+      higher: acc('higher'),
+      lower: acc('lower'),
+      'by-20-points': acc('higher', { min_effect: 0.2 }),
+      'by-6-points': acc('higher', { min_effect: 0.06 }),
+    },
+    input.runs,
+  );
+  const [higher, lower, by20, by6] = claims;
+
+  test('the figures are those of the test on the runs the sides select (diverged run left out)', () => {
+    const w = welchTest(finals('batchnorm'), finals('baseline'));
+    expect(higher!.effect).toBeCloseTo(w.effect!, 12);
+    expect(higher!.p).toBeCloseTo(w.p!, 12);
+    expect(higher!.ci95).toEqual(w.ci95);
+    expect(higher!.compare).toMatchObject({ label: 'batchnorm', n: 3, seeds: [1, 2, 3], left_out: 1 });
+    expect(higher!.against).toMatchObject({ label: 'baseline', n: 3, left_out: 0 });
+    expect(by20!.p).toBeCloseTo(welchTest(finals('batchnorm'), finals('baseline'), 0.2).p!, 12);
+  });
+  test('Holm over all claims of the study', () => {
+    const adj = holm(claims.map((c) => c.p));
+    expect(claims.map((c) => c.p_holm)).toEqual(adj);
+    expect(higher!.p_holm!).toBeGreaterThan(higher!.p!);
+  });
+  test('supported, refuted (opposite direction), refuted (short of the minimum), inconclusive', () => {
+    expect(claims.map((c) => c.verdict)).toEqual(['supported', 'refuted', 'refuted', 'inconclusive']);
+    expect(higher!.reason).toMatch(/^supported: \+\d\.\d points \(95% CI \+[\d.]+ to \+[\d.]+ points; p [<=] [\d.]+, Holm-adjusted p [<=] [\d.]+; Welch t-test, n = 3 vs 3\): significant in the claimed direction; 1 selected run gave no figure/);
+    expect(lower!.reason).toMatch(/significantly in the opposite direction/);
+    expect(by20!.reason).toMatch(/in the claimed direction but significantly short of the claimed minimum of 20\.0 points/);
+    expect(by6!.reason).toMatch(/^inconclusive: .*: not significantly different from the claimed minimum of 6\.0 points at alpha 0\.05; about \d+ seeds per side would give 80% power/);
+    expect(higher!.claim).toBe('batchnorm has a higher test accuracy at the final epoch than baseline');
+  });
+  test('summary.json carries the claims, and survives JSON', () => {
+    const s = buildSummary({ ...input, hypotheses: { higher: acc('higher') } });
+    expect(s.claims.map((c) => c.verdict)).toEqual(['supported']);
+    expect(JSON.parse(JSON.stringify(s.claims))).toEqual(s.claims);
+    expect(buildSummary(input).claims).toEqual([]);
+  });
+});
+
+suite('claims: metrics, tests and designs', () => {
+  test('paired by seed', () => {
+    const [c] = evaluateClaims({ p: acc('higher', { test: 'paired-t' }) }, input.runs);
+    const r = pairedTTest(finals('batchnorm'), finals('baseline'));
+    expect(c!.p).toBeCloseTo(r.p!, 12);
+    expect(c!.df).toBe(2);
+    expect(c!.reason).toMatch(/paired t-test by seed, n = 3 vs 3 pairs/);
+  });
+  test('Mann-Whitney with 3 seeds a side cannot be significant (p >= 0.1), and says there is no 95% CI', () => {
+    const [c] = evaluateClaims({ m: acc('higher', { test: 'mann-whitney' }) }, input.runs);
+    expect(c!.p).toBeCloseTo(0.1, 12);
+    expect(c!.verdict).toBe('inconclusive');
+    expect(c!.reason).toContain('no 95% CI at this sample size');
+    expect(c!.seeds_for_80_power).not.toBeNull();
+  });
+  test('epochs to reach a level, with runs that never reach it counted as epochs + 1', () => {
+    const [c] = evaluateClaims({ e: { compare: 'batchnorm', against: 'baseline', metric: 'epochs_to_accuracy', level: 0.8, direction: 'lower' } }, input.runs);
+    // baseline ends near 78%: it never reaches 80% -> 6 on every seed
+    expect(c!.against).toMatchObject({ mean: 6, censored: 3 });
+    expect(c!.compare.mean).toBeLessThan(6);
+    expect(c!.reason).toMatch(/3 runs never reached the level \(counted as epochs \+ 1\)/);
+  });
+  test('generalization gap, best epoch, auc read from the curves', () => {
+    const runs = input.runs.filter((r) => r.status === 'FINISHED');
+    const [gap, best, auc] = evaluateClaims(
+      {
+        gap: { compare: 'batchnorm', against: 'baseline', metric: 'generalization_gap', direction: 'lower' },
+        best: { compare: 'batchnorm', against: 'baseline', metric: 'test_loss', epoch: 'best', direction: 'lower' },
+        auc: { compare: 'batchnorm', against: 'baseline', metric: 'auc', epoch: 3, direction: 'higher' },
+      },
+      runs,
+    );
+    const bn = runs.filter((r) => r.variant === 'batchnorm');
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(gap!.compare.mean).toBeCloseTo(mean(bn.map((r) => finalEpoch(r)!.train_accuracy - finalEpoch(r)!.test_accuracy)), 12);
+    expect(best!.compare.mean).toBeCloseTo(mean(bn.map((r) => Math.min(...r.epochs.map((e) => e.test_loss)))), 12);
+    expect(auc!.compare.mean).toBeCloseTo(mean(bn.map((r) => (r.epochs[0]!.test_accuracy + r.epochs[1]!.test_accuracy + r.epochs[2]!.test_accuracy) / 3)), 12);
+  });
+  test("divergence rate: Fisher's exact test on diverged vs finished runs", () => {
+    const [c] = evaluateClaims({ d: { compare: 'batchnorm', against: 'baseline', metric: 'divergence_rate', direction: 'higher' } }, input.runs);
+    expect(c!.test).toBe('fisher');
+    expect(c!.compare).toMatchObject({ n: 4, mean: 0.25 });
+    expect(c!.against).toMatchObject({ n: 3, mean: 0 });
+    expect(c!.p).toBeCloseTo(1, 12);
+    expect(c!.verdict).toBe('inconclusive');
+  });
+  test('pooled groups and matrix cells', () => {
+    const base = studyFixture({ seeds: [1, 2, 3] });
+    const runs: RunRecord[] = [0.01, 0.1].flatMap((lr) => base.runs.map((r) => ({ ...r, key: `${r.key}-${lr}`, matrix: { 'train.optimizer.lr': lr } })));
+    const [pooled, cell, paired] = evaluateClaims(
+      {
+        pooled: { compare: 'batchnorm', against: 'baseline', metric: 'test_accuracy', direction: 'higher' },
+        cell: { compare: { variant: 'batchnorm', matrix: { 'train.optimizer.lr': 0.1 } }, against: { variant: ['baseline'], matrix: { 'train.optimizer.lr': [0.1] } }, metric: 'test_accuracy', direction: 'higher' },
+        paired: { compare: 'batchnorm', against: 'baseline', metric: 'test_accuracy', direction: 'higher', test: 'wilcoxon' },
+      },
+      runs,
+    );
+    expect(pooled!.compare.n).toBe(6);
+    expect(cell!.compare).toMatchObject({ n: 3, label: 'batchnorm [train.optimizer.lr=0.1]' });
+    // pairs by (seed, lr): 6 pairs
+    expect(paired!.compare.n).toBe(6);
+  });
+  test('too few runs: inconclusive, and says why', () => {
+    const [c] = evaluateClaims({ c: acc('higher') }, studyFixture({ seeds: [1] }).runs);
+    expect(c!.p).toBeNull();
+    expect(c!.verdict).toBe('inconclusive');
+    expect(c!.reason).toMatch(/^inconclusive: too few results to test \(n = 1 vs 1; Welch t-test needs two results on each side\)\.$/);
+  });
+});
