@@ -61,6 +61,7 @@ export function buildProgram(): Command {
     .option('--force', 'retrain runs that already finished')
     .option('--queue <redis-uri>', 'enqueue the runs on Redis for `bnx worker` processes instead of training here')
     .option('--json', 'print the study summary as JSON')
+    .option('--check', "exit 1 when one of the study's hypotheses is refuted")
     .action(act(async (file: string, o: Record<string, unknown>) => (await import('./run-command.js')).runCommand(file, o as never)));
 
   const data = program.command('data').description('Datasets: fetch into the cache, show what is cached');
@@ -102,6 +103,7 @@ export function buildProgram(): Command {
     .addOption(setOption())
     .option('--tracking-uri <uri>', 'where the runs are stored')
     .option('--json', 'print the summary as JSON')
+    .option('--check', "exit 1 when one of the study's hypotheses is refuted")
     .action(act(async (file: string, o: Record<string, unknown>) => (await import('./run-command.js')).reportCommand(file, o as never)));
 
   program

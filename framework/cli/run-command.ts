@@ -4,6 +4,7 @@ import { loadStudy } from '../config/load.js';
 import type { BackendName } from '../config/names.js';
 import type { Executor } from '../launch/executor.js';
 import { claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/orchestrate.js';
+import type { Summary } from '../report/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { planWithData, resolveDatasetPath } from './study-commands.js';
 
@@ -15,6 +16,7 @@ export interface RunOptions {
   force?: boolean;
   queue?: string;
   json?: boolean;
+  check?: boolean;
 }
 
 const say = (m: string): void => {
@@ -121,19 +123,40 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
   else process.stdout.write(`${written.text}\n`);
   if (claimed.busy.length) say(`${claimed.busy.length} run(s) are still running in another process; the report will include them once they finish (bnx report ${file})`);
-  return failed.length ? EXIT.failed : EXIT.ok;
+  const checked = o.check ? checkClaims(written.summary) : EXIT.ok;
+  return failed.length ? EXIT.failed : checked;
 }
 
-export async function reportCommand(file: string, o: { set: string[]; trackingUri?: string; json?: boolean }): Promise<number> {
+/**
+ * `--check`: a refuted claim fails the command (exit 1), so a study's claims can guard a paper's
+ * numbers in CI. Inconclusive claims pass: too few seeds is not evidence against a claim.
+ */
+export function checkClaims(summary: Summary): number {
+  const claims = summary.claims ?? [];
+  if (!claims.length) {
+    say('check: the study states no hypotheses; nothing to check');
+    return EXIT.ok;
+  }
+  const refuted = claims.filter((c) => c.verdict === 'refuted');
+  const counts = (['supported', 'inconclusive', 'refuted'] as const).map((v) => `${claims.filter((c) => c.verdict === v).length} ${v}`).join(', ');
+  if (!refuted.length) {
+    say(`check: passed (${counts})`);
+    return EXIT.ok;
+  }
+  say(`check: FAILED, ${refuted.length} of ${claims.length} claim${claims.length === 1 ? '' : 's'} refuted (${counts}): ${refuted.map((c) => c.name).join(', ')}`);
+  return EXIT.failed;
+}
+
+export async function reportCommand(file: string, o: { set: string[]; trackingUri?: string; json?: boolean; check?: boolean }): Promise<number> {
   const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: false });
   const written = await writeStudyReport(ctx);
   if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
   else process.stdout.write(`${written.text}\n`);
-  return EXIT.ok;
+  return o.check ? checkClaims(written.summary) : EXIT.ok;
 }
 
 /** Reads every planned run back from the store and writes reports/<study>/. */
-export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: unknown; text: string }> {
+export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: Summary; text: string }> {
   const { collectStudy } = await import('../launch/collect.js');
   const { buildSummary, writeReport, verdictLines } = await import('../report/index.js');
   const input = await collectStudy(ctx);

@@ -111,6 +111,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
     ...(ctx.study.config.description ? { description: ctx.study.config.description } : {}),
     config_sha256: ctx.plan.configSha256,
     ...(ctx.study.config.report.reference ? { reference: ctx.study.config.report.reference } : {}),
+    ...(Object.keys(ctx.study.config.hypotheses ?? {}).length ? { hypotheses: ctx.study.config.hypotheses } : {}),
     variant_order: Object.keys(ctx.study.config.variants),
     runs,
     environment: {

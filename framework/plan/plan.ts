@@ -51,7 +51,8 @@ export function runName(variant: string, matrix: MatrixValues, seed: number): st
 }
 
 export function studyConfigSha256(config: Experiment): string {
-  const { tracking: _t, description: _d, $schema: _s, ...rest } = config;
+  // Hypotheses are read only by the report: stating or editing a claim must not make a new study config.
+  const { tracking: _t, description: _d, $schema: _s, hypotheses: _h, ...rest } = config;
   return sha256(canonicalJson(rest));
 }
 

@@ -2,6 +2,10 @@ import { describe as suite, expect, test } from 'vitest';
 import type { Hypothesis } from '../config/hypotheses.js';
 import { evaluateClaims } from './claims.js';
 import { holm, pairedTTest, welchTest } from './hypothesis-tests.js';
+import { compile } from 'vega-lite';
+import { buildHeatmaps } from './heatmaps.js';
+import { renderHtml } from './html.js';
+import { renderMarkdown } from './markdown.js';
 import { buildSummary, finalEpoch, type RunRecord } from './summary.js';
 import { studyFixture } from './testing.js';
 
@@ -126,5 +130,61 @@ suite('claims: metrics, tests and designs', () => {
     expect(c!.p).toBeNull();
     expect(c!.verdict).toBe('inconclusive');
     expect(c!.reason).toMatch(/^inconclusive: too few results to test \(n = 1 vs 1; Welch t-test needs two results on each side\)\.$/);
+  });
+});
+
+suite('claims and heatmaps in the report', () => {
+  const HOSTILE = '<b>x</b> | *y*';
+  const s = buildSummary({
+    ...input,
+    hypotheses: { 'bn-higher': acc('higher', { claim: `BN helps ${HOSTILE}` }), 'bn-lower': acc('lower') },
+  });
+  test('report.md: the claims table comes first, with verdict, effect, CI, p, Holm p, test, n, power', () => {
+    const text = renderMarkdown(s);
+    const claims = text.indexOf('## Claims');
+    expect(claims).toBeGreaterThan(0);
+    expect(claims).toBeLessThan(text.indexOf('## Verdict'));
+    const rows = text.split('\n').filter((l) => l.startsWith('| bn-'));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^\| bn-higher: BN helps .*\| \*\*supported\*\* \| \+\d\.\d points \| \+[\d.]+ to \+[\d.]+ points \| [<\d.]+ [\d.]* ?\| .* \| Welch t \| 3 vs 3 \| \d+ \|$/);
+    expect(rows[1]).toContain('**refuted**');
+    expect(text).not.toContain('<b>x</b>'); // user text is escaped
+  });
+  test('index.html: a claims section before the verdict, escaped', () => {
+    const page = renderHtml(s);
+    expect(page.indexOf('id="claims"')).toBeGreaterThan(0);
+    expect(page.indexOf('id="claims"')).toBeLessThan(page.indexOf('id="verdict"'));
+    expect(page).toContain('class="claim-supported">supported<');
+    expect(page).not.toContain('<b>x</b>');
+  });
+  test('no hypotheses: no claims section', () => {
+    expect(renderMarkdown(buildSummary(input))).not.toContain('## Claims');
+    expect(renderHtml(buildSummary(input))).not.toContain('id="claims"');
+  });
+  test('a variant x lr matrix gets a heatmap that compiles, with diverged cells marked', () => {
+    const base = studyFixture({ seeds: [1, 2] });
+    const runs: RunRecord[] = [0.01, 0.1, 1].flatMap((lr) =>
+      base.runs.map((r) =>
+        lr === 1 && r.variant === 'baseline'
+          ? { ...r, key: `${r.key}-${lr}`, matrix: { 'train.optimizer.lr': lr }, status: 'FAILED' as const, reason: 'training loss became NaN at epoch 1, step 3 (lr 1)' }
+          : { ...r, key: `${r.key}-${lr}`, matrix: { 'train.optimizer.lr': lr } },
+      ),
+    );
+    const m = buildSummary({ ...base, runs });
+    expect(buildHeatmaps(buildSummary(base))).toEqual([]);
+    const [hm] = buildHeatmaps(m);
+    const values = (hm!.spec as { data: { values: { row: string; col: string; mean: number | null; label: string }[] } }).data.values;
+    expect(values).toHaveLength(6);
+    const dead = values.find((v) => v.row === 'baseline' && v.col === '1')!;
+    expect(dead).toMatchObject({ mean: null, label: '✕ diverged 2/2' });
+    const ok = values.find((v) => v.row === 'batchnorm' && v.col === '0.01')!;
+    const bn = runs.filter((r) => r.variant === 'batchnorm' && r.matrix['train.optimizer.lr'] === 0.01).map((r) => finalEpoch(r)!.test_accuracy);
+    expect(ok.mean).toBeCloseTo((bn[0]! + bn[1]!) / 2, 12);
+    expect(ok.label).toBe(`${(ok.mean! * 100).toFixed(1)}%`);
+    const warnings: string[] = [];
+    const logger = { level: () => logger, warn: (...a: unknown[]) => warnings.push(a.join(' ')), info: () => {}, debug: () => {}, error: (...a: unknown[]) => warnings.push(a.join(' ')) };
+    expect(() => compile(hm!.spec, { logger: logger as never })).not.toThrow();
+    expect(warnings).toEqual([]);
+    expect(renderHtml(m)).toContain('id="heatmap-0"');
   });
 });

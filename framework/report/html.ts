@@ -4,6 +4,8 @@
  * from one JSON block embedded with jsonForScript. Scripts load from assets/ beside the page.
  */
 import { buildCharts } from './charts.js';
+import { buildHeatmaps } from './heatmaps.js';
+import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { CLIENT_JS } from './client.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
 import type { Preprocessing } from './onnx-meta.js';
@@ -58,6 +60,7 @@ body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;m
 h1{margin:28px 0 4px}h2{margin-top:36px;border-bottom:1px solid #e2e6ea;padding-bottom:4px}
 .meta{color:#5b6570;font-size:13px}.desc{font-size:17px}
 .verdicts li{margin:6px 0}
+.claim-supported{color:#18794e}.claim-refuted{color:#c0362c}.claim-inconclusive{color:#8a6d00}
 table{border-collapse:collapse;font-size:13px;margin:8px 0;display:block;overflow-x:auto}
 th,td{border:1px solid #e2e6ea;padding:4px 8px;text-align:left;white-space:nowrap}th{background:#f5f7f9}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:16px}
@@ -72,6 +75,15 @@ th,td{border:1px solid #e2e6ea;padding:4px 8px;text-align:left;white-space:nowra
 
 export function renderHtml(s: Summary, demo?: DemoPage): string {
   const charts = buildCharts(s);
+  const heatmaps = buildHeatmaps(s);
+  const claimsSection = s.claims?.length
+    ? `<section id="claims"><h2>Claims</h2>${table(CLAIM_HEAD, claimRows(s.claims, h, (c) => `<strong class="claim-${c.verdict}">${c.verdict}</strong>`))}<ul class="verdicts">${s.claims
+        .map((c) => `<li><strong>${h(c.name)}</strong> ${h(c.reason)}</li>`)
+        .join('')}</ul><p class="meta">${h(CLAIMS_NOTE)}</p></section>`
+    : '';
+  const heatmapSection = heatmaps.length
+    ? `<section id="heatmaps"><h2>Across the matrix</h2><div class="charts">${heatmaps.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>`
+    : '';
   const verdicts = s.comparisons.map((c) => `<li>${verdict(c, h)}</li>`).join('');
   const variantsTable = table(
     ['Variant', 'n', 'Test accuracy (mean ± std)', '95% CI', 'Test loss (mean ± std)', '95% CI', 'Seconds per run', 'Runs finished / total'],
@@ -98,7 +110,7 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
           num(c.test_accuracy.t, 2),
           num(c.test_accuracy.df, 1),
           c.test_loss.diff === null ? 'n/a' : `${c.test_loss.diff >= 0 ? '+' : '−'}${Math.abs(c.test_loss.diff).toFixed(3)}`,
-          c.epochs_to_reference_accuracy === null ? 'never' : `${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`,
+          c.epochs_to_reference_accuracy === null ? 'not reached' : `${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`,
           c.seconds_per_run.ratio === null ? 'n/a' : `${c.seconds_per_run.ratio.toFixed(2)}×`,
         ]),
       )
@@ -167,7 +179,7 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
 <p>Each variant's exported ONNX model (${demo.models.map((m) => `<a href="${h(m.file)}">${h(m.variant)}</a>`).join(', ')}) classifies ${demo.labels.length} test images right here in the browser.</p>
 <p id="demo-status" class="meta">Waiting for the charts…</p><ul id="demo-totals"></ul><div id="demo-grid"></div></section>`
     : '';
-  const pageData = { charts: charts.map((c) => ({ id: c.id, spec: c.spec })), demo: demo ?? null };
+  const pageData = { charts: [...charts, ...heatmaps].map((c) => ({ id: c.id, spec: c.spec })), demo: demo ?? null };
 
   return `<!doctype html>
 <html lang="en">
@@ -188,8 +200,10 @@ ${demo ? `<script src="${PAGE_SCRIPTS.ort}"></script>` : ''}
 ${s.description ? `<p class="desc">${h(s.description)}</p>` : ''}
 <p class="meta">Generated ${h(s.generated_at)} · config <code>${h(s.config_sha256.slice(0, 12))}</code> · ${s.runs.length} runs · reference variant <strong>${h(s.reference)}</strong> · accuracies on the test set, 95% CIs from the t distribution across seeds</p>
 </header>
+${claimsSection}
 <section id="verdict"><h2>Verdict</h2>${verdicts ? `<ul class="verdicts">${verdicts}</ul>` : '<p>Only one variant: nothing to compare.</p>'}</section>
 <section id="charts"><h2>Learning curves</h2><div class="charts">${charts.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>
+${heatmapSection}
 <section id="variants"><h2>Variants</h2>${variantsTable}</section>
 <section id="comparisons"><h2>Comparisons with the reference</h2>${comparisonsTable}</section>
 ${demoSection}

@@ -2,6 +2,7 @@
  * report.md: the study's result in text, readable on GitHub. Every user-written string goes through
  * escapeMd; numbers are formatted here only.
  */
+import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { escapeMd as md } from './escape.js';
 import type { Describe } from './stats.js';
 import { fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
@@ -34,6 +35,12 @@ export function renderMarkdown(s: Summary, o: { htmlFile?: string } = {}): strin
       (o.htmlFile ? ` Charts and live in-browser predictions: [${md(o.htmlFile)}](${o.htmlFile}).` : ''),
     '',
   );
+
+  if (s.claims?.length) {
+    out.push('## Claims', '', ...table(CLAIM_HEAD, claimRows(s.claims, md, (c) => `**${c.verdict}**`)), '');
+    for (const c of s.claims) out.push(`- **${md(c.name)}** ${md(c.reason)}`);
+    out.push('', CLAIMS_NOTE, '');
+  }
 
   out.push('## Verdict', '');
   if (!s.comparisons.length) out.push('Only one variant: nothing to compare.', '');
@@ -73,7 +80,7 @@ export function renderMarkdown(s: Summary, o: { htmlFile?: string } = {}): strin
           num(c.test_accuracy.df, 1),
           c.test_loss.diff === null ? 'n/a' : `${c.test_loss.diff >= 0 ? '+' : '−'}${Math.abs(c.test_loss.diff).toFixed(3)}`,
           fmtP(c.test_loss.p).replace(/^p [=<] ?/, (m) => (m.includes('<') ? '< ' : '')),
-          c.epochs_to_reference_accuracy === null ? 'never' : `${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`,
+          c.epochs_to_reference_accuracy === null ? 'not reached' : `${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`,
           c.seconds_per_run.ratio === null ? 'n/a' : `${c.seconds_per_run.ratio.toFixed(2)}×`,
         ]),
       ),
