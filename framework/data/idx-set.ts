@@ -68,9 +68,34 @@ export function checkSet(s: IdxSet, where: string): SetShape {
   if (s.trainLabels.dims[0] !== trainN) throw new IdxError(`${where}: ${trainN} train images but ${s.trainLabels.dims[0]} train labels`);
   if (s.testLabels.dims[0] !== testN) throw new IdxError(`${where}: ${testN} test images but ${s.testLabels.dims[0]} test labels`);
   if (trainN === 0 || testN === 0) throw new IdxError(`${where}: empty split (${trainN} train, ${testN} test examples)`);
-  let maxLabel = 0;
-  for (const labels of [s.trainLabels.data, s.testLabels.data]) for (let i = 0; i < labels.length; i++) if (labels[i]! > maxLabel) maxLabel = labels[i]!;
-  return { train: trainN, test: testN, height, width, numClasses: maxLabel + 1 };
+  return { train: trainN, test: testN, height, width, numClasses: checkLabels(s, where) };
+}
+
+/**
+ * The class count: labels must be 0..K-1 with every class present in train. A stray label (one 255
+ * in a 3-class set) would otherwise make a 256-class model; the error names the file and index.
+ */
+function checkLabels(s: IdxSet, where: string): number {
+  const seen = new Uint32Array(256);
+  const train = s.trainLabels.data;
+  for (let i = 0; i < train.length; i++) seen[train[i]!]!++;
+  let classes = 0;
+  while (classes < 256 && seen[classes]! > 0) classes++;
+  for (const [file, labels, split] of [
+    [IDX_FILES[1], train, 'training'],
+    [IDX_FILES[3], s.testLabels.data, 'test'],
+  ] as const) {
+    for (let i = 0; i < labels.length; i++) {
+      if (labels[i]! < classes) continue;
+      const others = [...seen.keys()].filter((k) => k >= classes && seen[k]! > 0).length;
+      throw new IdxError(
+        `${where}/${file}: ${split} label ${labels[i]} at index ${i} is out of range: the training labels cover classes 0-${classes - 1}` +
+          ` and class ${classes} has no training examples${others > 1 ? ` (${others} label values above ${classes - 1} in train)` : ''}; ` +
+          'labels must be 0..K-1 with every class in the training set: fix or remove that example',
+      );
+    }
+  }
+  return classes;
 }
 
 /** Build a set from in-memory values (the npm converters and tests). */
