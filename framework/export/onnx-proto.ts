@@ -6,6 +6,7 @@
  * declared here, so models from other exporters decode fine.
  */
 import protobuf from 'protobufjs';
+import { UserError } from '../util/errors.js';
 
 const unpacked = { options: { packed: false } };
 const packed = { options: { packed: true } };
@@ -181,12 +182,17 @@ export function encodeModel(model: ModelProtoObj): Uint8Array {
   return type.encode(type.fromObject(model)).finish();
 }
 
+/** Where a user finds a bnx ONNX file (both paths exist after `bnx run` with export.onnx: true). */
+export const ONNX_FILE_HINT =
+  'Pass a model.onnx written by bnx: mlruns/<experiment id>/<run id>/artifacts/model/model.onnx, or write one with `bnx export RUN_KEY -o model.onnx`.';
+
 /** Decode a model to a plain object (int64 as number, bytes as Uint8Array). */
 export function decodeModel(bytes: Uint8Array, where = 'ONNX model'): ModelProtoObj {
   try {
     const type = modelProtoType();
     return type.toObject(type.decode(bytes), { longs: Number, arrays: true, defaults: false }) as ModelProtoObj;
   } catch (err) {
-    throw new Error(`${where}: not a readable ONNX model (${(err as Error).message})`);
+    // Bytes a user handed in (bnx eval): bad input, with the way to get a good file.
+    throw new UserError(`${where}: not a readable ONNX model (${(err as Error).message})`, [ONNX_FILE_HINT]);
   }
 }

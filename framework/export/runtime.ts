@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../util/errors.js';
 import { INPUT_NAME, LOGITS_NAME, type Preprocessing } from './export.js';
-import { decodeModel } from './onnx-proto.js';
+import { decodeModel, ONNX_FILE_HINT } from './onnx-proto.js';
 
 export interface OnnxModelInfo {
   /** Input dims without the batch dim: [features] or [C, H, W]. */
@@ -25,9 +25,7 @@ export function readOnnxBytes(bytesOrPath: Uint8Array | string): Uint8Array {
   try {
     return readFileSync(bytesOrPath);
   } catch (err) {
-    throw new UserError(`cannot read ONNX model ${bytesOrPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [
-      'Pass the path of a model.onnx written by bnx (runs/<run key>/model.onnx).',
-    ]);
+    throw new UserError(`cannot read ONNX model ${bytesOrPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, [ONNX_FILE_HINT]);
   }
 }
 
@@ -44,7 +42,7 @@ function parseJson<T>(text: string | undefined, key: string, where: string): T |
 export function onnxModelInfo(bytes: Uint8Array, where = 'ONNX model'): OnnxModelInfo {
   const model = decodeModel(bytes, where);
   const graph = model.graph;
-  if (!graph?.input?.length || !graph.output?.length) throw new UserError(`${where}: the graph has no inputs or outputs`);
+  if (!graph?.input?.length || !graph.output?.length) throw new UserError(`${where}: the graph has no inputs or outputs (not a model bnx exported)`, [ONNX_FILE_HINT]);
   const inits = new Set((graph.initializer ?? []).map((t) => t.name));
   const input = graph.input.find((i) => !inits.has(i.name)) ?? graph.input[0]!;
   const output = graph.output.find((o) => o.name === LOGITS_NAME) ?? graph.output[0]!;

@@ -72,3 +72,11 @@ test('bars on a TTY: overall and per run, with labels and ETA', async () => {
   expect(text).toContain('ETA');
   expect(text).toContain('batchnorm seed 1 FINISHED in 4s');
 });
+
+test('one epoch reads "1 epoch"', () => {
+  const out = capture(false);
+  const p = createProgress({ total: 1, stream: out.stream, now: () => 0 });
+  p.runStarted('k1', 'baseline seed 1', 1);
+  p.stop();
+  expect(out.text().split('\n')[0]).toBe('[run 1/1] start baseline seed 1 (k1), 1 epoch');
+});

@@ -9,6 +9,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { EpochRecord } from './summary.js';
+import { count } from '../util/plural.js';
 
 export interface ProgressOptions {
   /** Runs in the study, skipped ones included. */
@@ -117,7 +118,7 @@ export function createProgress(o: ProgressOptions): Progress {
       const r: RunState = { index: ++counter, name, epochs, done: 0, started: now0, closed: false };
       runs.set(key, r);
       if (multibar) r.bar = multibar.create(epochs, 0, { name: fit(`${r.index}. ${name}`), unit: 'epochs', info: 'starting', eta_text: '--' });
-      else line(`${tag(r.index)} start ${name} (${key}), ${epochs} epochs`);
+      else line(`${tag(r.index)} start ${name} (${key}), ${count(epochs, 'epoch')}`);
     },
     epochDone(key, epoch, metrics) {
       const r = runs.get(key);

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig, ModelConfig, TrainConfig } from '../config/schema.js';
 import { initBackend, type BackendInfo } from './backend.js';
-import { trainModel, type EpochMetrics, type TrainData } from './loop.js';
+import { divergenceHint, trainModel, type EpochMetrics, type TrainData } from './loop.js';
 import { fashionSlice } from './testing.js';
 
 let backend: BackendInfo;
@@ -82,7 +82,14 @@ describe('trainModel on real FashionMNIST (wasm)', () => {
     const out = await trainModel(run({ train: { optimizer: { ...run().train.optimizer, lr: 1e6 } } }), data, { backend });
     expect(out.status).toBe('FAILED');
     expect(out.reason).toMatch(/training loss became (NaN|Infinity) at epoch 1, step \d+/);
+    expect(out.reason).toMatch(/try a lower learning rate or a normalization layer \(model\.norm\)$/);
     out.model.dispose();
+  });
+
+  test('the divergence hint suggests a normalization layer only to a model without one', () => {
+    expect(divergenceHint(runConfig({ model: { norm: 'none' } }))).toBe('try a lower learning rate or a normalization layer (model.norm)');
+    expect(divergenceHint(runConfig({ model: { norm: 'batch' } }))).toBe('try a lower learning rate');
+    expect(divergenceHint(runConfig({ model: { norm: { type: 'group', groups: 4 } } }))).toBe('try a lower learning rate');
   });
 
   test('an abort signal ends the run KILLED (before the start and mid-epoch)', async () => {

@@ -156,7 +156,7 @@ export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOpt
           if (Number.isFinite(result.loss)) optimizer.step(graph.params, g.grads, lr);
         });
         if (!Number.isFinite(result.loss)) {
-          return done('FAILED', `training loss became ${result.loss} at epoch ${epoch}, step ${stepNo + 1} (lr ${lr}); try a lower learning rate or a normalization layer`);
+          return done('FAILED', `training loss became ${result.loss} at epoch ${epoch}, step ${stepNo + 1} (lr ${lr}); ${divergenceHint(cfg)}`);
         }
         lossSum += result.loss;
         accSum += result.correct / b;
@@ -188,6 +188,12 @@ export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOpt
     return done('FAILED', `training error: ${err instanceof Error ? err.message : String(err)}`);
   }
   return done('FINISHED');
+}
+
+/** What to try when the loss diverges: a normalization layer only for a model that has none. */
+export function divergenceHint(cfg: RunConfig): string {
+  const norm = typeof cfg.model.norm === 'string' ? cfg.model.norm : cfg.model.norm.type;
+  return norm === 'none' ? 'try a lower learning rate or a normalization layer (model.norm)' : 'try a lower learning rate';
 }
 
 function abortReason(signal: AbortSignal): string {
