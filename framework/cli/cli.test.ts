@@ -60,6 +60,29 @@ describe('bnx CLI', () => {
     expect(r.stderr.trim()).toBe('--set train.batch_size=-5: train.batch_size must be >= 1 (got -5)');
   });
 
+  it('validate checks the data: a dataset.path that exists, conv blocks that fit its images, a batch that fits', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bnx-cli-data-'));
+    writeFileSync(join(cwd, 'nopath.yaml'), 'name: s\ndataset: { path: ./nowhere }\n');
+    const a = bnx(['validate', 'nopath.yaml'], { cwd });
+    expect(a.code).toBe(2);
+    expect(a.stderr.trim()).toBe(`nopath.yaml:2:18: dataset.path ${join(cwd, 'nowhere')} does not exist; give a folder of IDX files (relative to the study file)`);
+    writeFileSync(join(cwd, 'deep.yaml'), 'name: s\ndataset: { name: fashion-mnist, subset: { train: 50 } }\nmodel: { type: cnn, conv: { filters: [4, 4, 4, 4, 4] } }\ntrain: { batch_size: 64 }\n');
+    const b = bnx(['validate', 'deep.yaml'], { cwd });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('deep.yaml:3:38: conv block 5 of 5 pools the 28x28 image down to nothing');
+    expect(b.stderr).toContain('deep.yaml:4:22: train.batch_size 64 is larger than the 50 training examples');
+    expect(tree(cwd)).toEqual(['deep.yaml', 'nopath.yaml']);
+  });
+
+  it('bnx eval of a file that is not an ONNX model exits 2 with the way to get one', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bnx-cli-eval-'));
+    writeFileSync(join(cwd, 'garbage.onnx'), 'hello, not protobuf\n');
+    const r = bnx(['eval', 'garbage.onnx', '--dataset', 'fashion-mnist'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^garbage\.onnx: not a readable ONNX model \(.*\)\n {2}Pass a model\.onnx written by bnx: mlruns\/<experiment id>\/<run id>\/artifacts\/model\/model\.onnx/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('has --help on every command and --version', () => {
     for (const cmd of [[], ['run'], ['validate'], ['plan'], ['data', 'fetch'], ['export'], ['eval'], ['report'], ['sync'], ['worker']]) {
       const r = bnx([...cmd, '--help']);

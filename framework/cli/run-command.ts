@@ -1,12 +1,12 @@
 /** `bnx run` and `bnx report`: the edges where a study meets the disk, the store and the terminal. */
 import { join, resolve } from 'node:path';
-import { loadStudy } from '../config/load.js';
 import type { BackendName } from '../config/names.js';
 import type { Executor } from '../launch/executor.js';
 import { claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/orchestrate.js';
 import type { Summary } from '../report/index.js';
 import { EXIT, UserError } from '../util/errors.js';
-import { planWithData, resolveDatasetPath } from './study-commands.js';
+import { count } from '../util/plural.js';
+import { loadStudyChecked, planWithData, resolveDatasetPath } from './study-commands.js';
 
 export interface RunOptions {
   set: string[];
@@ -25,7 +25,7 @@ const say = (m: string): void => {
 
 /** Validate, plan (with the data's digest in every key) and open the study's MLflow records. */
 async function openContext(file: string, o: { set: string[]; trackingUri?: string; forWriting: boolean }): Promise<StudyContext> {
-  const study = loadStudy(file, { set: o.set });
+  const study = loadStudyChecked(file, o.set);
   const plan = await planWithData(study, say);
   const { openStoreWithFallback, openStore, openStudy } = await import('../track/index.js');
   const uri = trackingUriFor(study, o.trackingUri);
@@ -54,7 +54,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   }
   const claimed = await claimAll(ctx, { force: o.force });
   say(
-    `${ctx.plan.study}: ${ctx.plan.runs.length} runs planned, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
+    `${ctx.plan.study}: ${count(ctx.plan.runs.length, 'run')} planned, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
       (claimed.busy.length ? `, ${claimed.busy.length} running elsewhere (left alone)` : '') +
       ` -> ${ctx.store.uri}`,
   );

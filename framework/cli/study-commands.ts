@@ -1,21 +1,28 @@
 /** `bnx validate` and `bnx plan`: fast commands that never train and never write anything. */
 import { loadStudy, type LoadedStudy } from '../config/load.js';
+import { dataShape } from '../data/shape.js';
 import { planStudy, type StudyPlan } from '../plan/plan.js';
 import { EXIT } from '../util/errors.js';
+import { count } from '../util/plural.js';
 
 export interface StudyOptions {
   set: string[];
   json?: boolean;
 }
 
+/** Load and validate a study, with the rules that need the data's shape (read from headers only). */
+export function loadStudyChecked(file: string, set: string[]): LoadedStudy {
+  return loadStudy(file, { set, dataShape: (ds) => dataShape(resolveDatasetPath({ file, config: { dataset: ds } })) });
+}
+
 export function describePlanShape(study: LoadedStudy['config'], runs: number): string {
   const variants = Object.keys(study.variants).length;
   const cells = Object.values(study.matrix).reduce((n, values) => n * values.length, 1);
-  return `${runs} run${runs === 1 ? '' : 's'} = ${variants} variant${variants === 1 ? '' : 's'} x ${cells} matrix cell${cells === 1 ? '' : 's'} x ${study.seeds.length} seed${study.seeds.length === 1 ? '' : 's'}`;
+  return `${count(runs, 'run')} = ${count(variants, 'variant')} x ${count(cells, 'matrix cell')} x ${count(study.seeds.length, 'seed')}`;
 }
 
 export async function validateCommand(file: string, o: StudyOptions): Promise<number> {
-  const study = loadStudy(file, { set: o.set });
+  const study = loadStudyChecked(file, o.set);
   if (o.json) process.stdout.write(`${JSON.stringify(study.config, null, 2)}\n`);
   else {
     const plan = planStudy(study.config);
@@ -32,7 +39,7 @@ export async function planWithData(study: LoadedStudy, log: (m: string) => void 
 }
 
 /** `dataset.path` is relative to the study file, like every path a study names. */
-export function resolveDatasetPath(study: LoadedStudy): { name?: string; path?: string } {
+export function resolveDatasetPath(study: { file: string; config: Pick<LoadedStudy['config'], 'dataset'> }): { name?: string; path?: string } {
   const ds = study.config.dataset;
   if (!ds.path) return { name: ds.name };
   return { path: new URL(ds.path, `file://${absolute(study.file)}`).pathname };
@@ -43,7 +50,7 @@ function absolute(p: string): string {
 }
 
 export async function planCommand(file: string, o: StudyOptions): Promise<number> {
-  const study = loadStudy(file, { set: o.set });
+  const study = loadStudyChecked(file, o.set);
   const plan = await planWithData(study, (m) => process.stderr.write(`${m}\n`));
   if (o.json) {
     const runs = plan.runs.map(({ index, key, name, variant, matrix, seed }) => ({ index, key, name, variant, matrix, seed }));

@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isAlias, LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
+import { LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
 import { UserError } from '../util/errors.js';
 import { hypothesisProblems } from './hypothesis-checks.js';
 import { hasPath, locate } from './locate.js';
 import { describeErrors, dotted, type SchemaProblem } from './messages.js';
-import { DEFAULT_GROUPS } from './names.js';
 import { cells, compiledValidators, getPath, resolveCell, setPath } from './resolve.js';
-import { experimentJsonSchema, SAFE_NAME, type Experiment, type ModelConfig } from './schema.js';
+import { dataProblems, modelProblems, type DataShape } from './rules.js';
+import { experimentJsonSchema, MAX_NAME_LENGTH, SAFE_NAME, type DatasetConfig, type Experiment } from './schema.js';
 
 export interface Problem {
   file: string;
@@ -44,6 +44,12 @@ export interface LoadedStudy {
 export interface LoadOptions {
   /** `--set key=value` overrides applied to the base before validation. */
   set?: string[];
+  /**
+   * The shape of a dataset (or why it cannot be used), for the rules that depend on the data: image
+   * size against conv blocks, batch size against the training examples, a dataset.path that exists.
+   * Given by the CLI (framework/data reads headers); without it those rules are skipped.
+   */
+  dataShape?: (dataset: DatasetConfig) => DataShape | string | undefined;
 }
 
 /** Parse `--set` text by the schema type at its path: strings stay text, the rest is read as YAML. */
@@ -75,10 +81,13 @@ export function loadStudy(file: string, opts: LoadOptions = {}): LoadedStudy {
 
 export function parseStudy(text: string, file: string, opts: LoadOptions = {}): LoadedStudy {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // merge: true reads `<<: *base` as YAML 1.1 merge keys (a common way to share settings).
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: true });
   const problems: Problem[] = [];
   const at = (path: string[], message: string, atKey = false): void => {
     const pos = locate(doc, lines, path, atKey);
+    // Several matrix cells can share one bad value: say it once.
+    if (problems.some((p) => p.line === pos.line && p.col === pos.col && p.message === message)) return;
     problems.push({ file, line: pos.line, col: pos.col, path: dotted(path), message });
   };
 
@@ -87,6 +96,23 @@ export function parseStudy(text: string, file: string, opts: LoadOptions = {}): 
     const msg = e.code === 'DUPLICATE_KEY' ? 'duplicate key: each key may appear once in a mapping' : e.message.split('\n')[0]!;
     problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${msg}` });
   }
+  if (problems.length) throw new ConfigError(problems);
+
+  // An alias whose anchor is missing (or defined later) is a plain mistake, not an alias bomb.
+  visit(doc, {
+    Alias(_k, node) {
+      if (node.resolve(doc) === undefined) {
+        const pos = lines.linePos(node.range?.[0] ?? 0);
+        problems.push({
+          file,
+          line: pos.line,
+          col: pos.col,
+          path: '',
+          message: `YAML: alias *${node.source} has no anchor &${node.source} before it; define the anchor first (e.g. x-${node.source}: &${node.source} {...}) or fix the name`,
+        });
+      }
+    },
+  });
   if (problems.length) throw new ConfigError(problems);
 
   let data: unknown;
@@ -116,7 +142,6 @@ export function parseStudy(text: string, file: string, opts: LoadOptions = {}): 
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([{ file, line: 1, col: 1, path: '', message: 'a study must be a mapping of keys (name, dataset, model, ...)' }]);
   }
-  void isAlias;
 
   const overridden = new Map<string, string>();
   for (const s of opts.set ?? []) {
@@ -142,16 +167,30 @@ export function parseStudy(text: string, file: string, opts: LoadOptions = {}): 
     }
   };
 
+  // .inf and .nan are YAML numbers that JSON Schema cannot see (ajv lets Infinity pass > 0 and JSON
+  // turns NaN into null): refuse them here, once, and keep the schema's messages about them out.
+  const nonFinite = nonFinitePaths(data);
+  report(nonFinite.map(({ path, value }) => ({ path, message: `${dotted(path)} must be a finite number (got ${showNumber(value)})` })));
+  const isNonFinite = (pointer: string) => nonFinite.some((n) => pointer === `/${n.path.join('/')}`);
+
   const { study: validateStudy } = compiledValidators();
-  const valid = validateStudy(data);
-  if (!valid) report(describeErrors(validateStudy.errors, data));
+  const valid = validateStudy(data) && nonFinite.length === 0;
+  if (!valid) report(describeErrors(validateStudy.errors?.filter((e) => !isNonFinite(e.instancePath)), data));
   const config = data as Experiment;
-  semanticChecks(config, doc, at, report, valid);
+  semanticChecks(config, doc, at, report, valid, opts.dataShape);
   if (problems.length) throw new ConfigError(problems);
   return { file, text, config };
 }
 
 type At = (path: string[], message: string, atKey?: boolean) => void;
+
+const showNumber = (n: number): string => (Number.isNaN(n) ? '.nan' : n > 0 ? '.inf' : '-.inf');
+
+function nonFinitePaths(data: unknown, path: string[] = []): { path: string[]; value: number }[] {
+  if (typeof data === 'number') return Number.isFinite(data) ? [] : [{ path, value: data }];
+  if (!data || typeof data !== 'object') return [];
+  return Object.entries(data as Record<string, unknown>).flatMap(([k, v]) => nonFinitePaths(v, [...path, k]));
+}
 
 /** Rules the schema cannot express, checked on every resolved variant x matrix cell. */
 function semanticChecks(
@@ -160,6 +199,7 @@ function semanticChecks(
   at: At,
   report: (ps: SchemaProblem[], blame?: (path: string[]) => string[] | undefined) => void,
   schemaValid: boolean,
+  dataShape?: LoadOptions['dataShape'],
 ): void {
   // Name and path rules also run on a schema-invalid file (guarded), so one pass reports them all.
   const ds = (config.dataset ?? {}) as Partial<Experiment['dataset']>;
@@ -168,7 +208,9 @@ function semanticChecks(
   }
   const safe = new RegExp(SAFE_NAME);
   for (const v of Object.keys(config.variants ?? {})) {
-    if (!safe.test(v)) {
+    if (v.length > MAX_NAME_LENGTH) {
+      at(['variants', v], `variant name "${v.slice(0, 20)}..." is ${v.length} characters; at most ${MAX_NAME_LENGTH} (it names files and MLflow runs)`, true);
+    } else if (!safe.test(v)) {
       at(['variants', v], `variant name "${v}" must use only letters, digits, ".", "_" and "-", starting with a letter or digit (it names files and MLflow runs)`, true);
     }
   }
@@ -196,8 +238,11 @@ function semanticChecks(
     const blame = (path: string[]): string[] => {
       const vpath = ['variants', cell.variant, ...path];
       if (hasPath(doc, vpath)) return vpath;
-      const m = Object.keys(cell.matrix).find((k) => path.join('.').startsWith(k));
-      return m ? ['matrix', m, String(config.matrix[m]!.indexOf(cell.matrix[m]!))] : path;
+      const joined = path.join('.');
+      const m = Object.keys(cell.matrix).find((k) => joined === k || joined.startsWith(`${k}.`));
+      // Point into the matrix value itself (`{ type: grop }` -> at `grop`) when the problem is inside it.
+      const inside = m ? path.slice(m.split('.').length) : [];
+      return m ? ['matrix', m, String(config.matrix[m]!.indexOf(cell.matrix[m]!)), ...inside] : path;
     };
     if (r.errors) {
       const key = JSON.stringify(r.errors.map((e) => e.instancePath + e.keyword));
@@ -206,8 +251,14 @@ function semanticChecks(
       report(describeErrors(r.errors, r.data), blame);
       continue;
     }
-    const model = r.fields!.model;
-    for (const problem of modelProblems(model)) {
+    const fields = r.fields!;
+    const shape = dataShape?.(fields.dataset);
+    if (typeof shape === 'string') {
+      if (!seen.has(shape)) at(blame(['dataset', 'path']), shape);
+      seen.add(shape);
+    }
+    const ruled = [...modelProblems(fields.model), ...(shape && typeof shape === 'object' ? dataProblems(fields, shape) : [])];
+    for (const problem of ruled) {
       const id = `${cell.variant}|${problem.message}`;
       if (seen.has(id)) continue;
       seen.add(id);
@@ -216,24 +267,4 @@ function semanticChecks(
     }
   }
   for (const p of hypothesisProblems(config)) at(p.path, p.message, p.atKey);
-}
-
-function modelProblems(model: ModelConfig): SchemaProblem[] {
-  const out: SchemaProblem[] = [];
-  const norm = typeof model.norm === 'string' ? { type: model.norm } : model.norm;
-  if (norm.type === 'instance' && model.type !== 'cnn') {
-    out.push({ path: ['model', 'norm'], message: 'instance norm needs image inputs: use it with model.type: cnn (for an MLP use layer or group)' });
-  }
-  if (norm.type === 'group') {
-    const groups = (norm as { groups?: number }).groups ?? DEFAULT_GROUPS;
-    const widths = model.type === 'cnn' ? [...model.conv.filters, ...model.hidden] : model.hidden;
-    const bad = widths.filter((w) => w % groups !== 0);
-    if (bad.length) {
-      out.push({
-        path: typeof model.norm === 'string' ? ['model', 'norm'] : ['model', 'norm', 'groups'],
-        message: `group norm with ${groups} groups needs every normalized width to be a multiple of ${groups}; ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not (widths: ${widths.join(', ')})`,
-      });
-    }
-  }
-  return out;
 }

@@ -25,7 +25,8 @@ export function dotted(path: readonly string[]): string {
   return path.length ? path.join('.') : '(top level)';
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v));
+const show = (v: unknown): string =>
+  typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf') : v === undefined ? 'nothing' : JSON.stringify(v);
 
 function suggestion(word: string, options: string[]): string {
   if (!options.length) return '';
@@ -88,6 +89,8 @@ function describe(e: ErrorObject, data: unknown): SchemaProblem | undefined {
     }
     case 'minLength':
       return { path, message: `${dotted(path)} must not be empty` };
+    case 'maxLength':
+      return { path, message: `${dotted(path)} must be at most ${String(p.limit)} characters (got ${String(value).length}); use a shorter name` };
     case 'pattern':
       return {
         path,

@@ -42,15 +42,24 @@ export function compiledValidators(): { study: ValidateFunction; runFields: Vali
   return validators;
 }
 
+/** The values of one matrix cell by dotted path: numbers and names, or mappings and lists. */
+export type MatrixCell = Record<string, unknown>;
+
 export interface Cell {
   variant: string;
-  matrix: Record<string, string | number | boolean>;
+  matrix: MatrixCell;
+}
+
+/** A matrix value as run names and reports show it: `0.01`, `batch`, `{type:group,groups:4}`, `[64,32]`. */
+export function matrixValueText(v: unknown): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  return JSON.stringify(v).replace(/"([A-Za-z0-9_.-]+)"/g, '$1');
 }
 
 /** Every (variant, matrix cell) pair of a study, variants in file order, matrix in key order. */
 export function cells(study: Experiment): Cell[] {
   const axes = Object.entries(study.matrix);
-  let combos: Record<string, string | number | boolean>[] = [{}];
+  let combos: MatrixCell[] = [{}];
   for (const [path, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [path]: v })));
   return Object.keys(study.variants).flatMap((variant) => combos.map((matrix) => ({ variant, matrix })));
 }

@@ -25,6 +25,9 @@ const literalUnion = <T extends readonly string[]>(values: T, options: { descrip
 const strict = { additionalProperties: false } as const;
 
 export const SAFE_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+/** Study and variant names become file names (reports/<name>/, MLflow run names): far below the
+ * 255-byte limit of one path component, so no report path can fail with ENAMETOOLONG. */
+export const MAX_NAME_LENGTH = 100;
 
 export const NormalizeSchema = Type.Object(
   {
@@ -233,14 +236,19 @@ export const RunFields = {
   train: TrainSchema,
 };
 
-export const MatrixValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+/**
+ * Any value: each matrix cell is validated like a variant, against the schema at its path (so
+ * `model.norm: [batch, { type: group, groups: 4 }]` and `model.hidden: [[64], [64, 32]]` both work).
+ */
+export const MatrixValue = Type.Unsafe<unknown>({ description: 'A value the schema allows at the matrix path.' });
 
 export const ExperimentSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'Editor hint; ignored by bnx.' })),
     name: Type.String({
       pattern: SAFE_NAME,
-      description: 'Study name: the MLflow experiment and the reports/<name>/ folder. Letters, digits, . _ -',
+      maxLength: MAX_NAME_LENGTH,
+      description: `Study name: the MLflow experiment and the reports/<name>/ folder. Letters, digits, . _ -; at most ${MAX_NAME_LENGTH} characters.`,
     }),
     description: Type.Optional(Type.String({ description: 'One line on what the study asks.' })),
     ...RunFields,
@@ -257,7 +265,8 @@ export const ExperimentSchema = Type.Object(
     }),
     matrix: Type.Record(Type.String(), Type.Array(MatrixValue, { minItems: 1 }), {
       default: {},
-      description: 'Cartesian product over dotted paths, e.g. train.optimizer.lr: [0.001, 0.01].',
+      description:
+        'Cartesian product over dotted paths, e.g. train.optimizer.lr: [0.001, 0.01]. Values may be anything the schema allows at the path (numbers, names, mappings, lists).',
     }),
     tracking: TrackingSchema,
     export: ExportSchema,
@@ -266,6 +275,8 @@ export const ExperimentSchema = Type.Object(
   },
   {
     ...strict,
+    // x-... keys are ignored: a place to define YAML anchors (`x-common: &common {...}`) for `<<: *common`.
+    patternProperties: { '^x-': { description: 'Ignored by bnx: a place for YAML anchors shared with <<: *name.' } },
     $id: 'https://bnx.dev/schemas/experiment.schema.json',
     title: 'bnx study',
     description: 'A bnx study: one YAML file describing a comparative deep-learning experiment.',

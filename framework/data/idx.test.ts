@@ -8,6 +8,7 @@ import { encodeIdx, IdxError, parseIdx, readIdxFile } from './idx.js';
 import { checkSet, makeSet, setDigest } from './idx-set.js';
 import { loadDataset } from './load.js';
 import { loadIdxFolder } from './path-source.js';
+import { dataShape } from './shape.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bnx-idx-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -139,6 +140,34 @@ describe('a folder of IDX files (dataset: { path })', () => {
     expect(() => loadIdxFolder(dir)).toThrow(/train images are 6x5 but test images are 5x6/);
     writeFileSync(join(dir, 't10k-images-idx3-ubyte'), set.testLabels.raw);
     expect(() => loadIdxFolder(dir)).toThrow(/t10k-images-idx3-ubyte: holds labels/);
+  });
+
+  it('refuses a label outside the classes, naming the file and index', () => {
+    const dir = writeFolder('stray-label', (f) => ({ file: f, gz: false }));
+    const labels = new Uint8Array(set.trainLabels.data);
+    labels[17] = 255;
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), encodeIdx(labels, [labels.length]));
+    expect(() => loadIdxFolder(dir)).toThrow(
+      `${dir}/train-labels-idx1-ubyte: training label 255 at index 17 is out of range: the training labels cover classes 0-2 and class 3 has no training examples`,
+    );
+    // A test label no training example has is refused too.
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), set.trainLabels.raw);
+    const test = new Uint8Array(set.testLabels.data);
+    test[4] = 7;
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx(test, [test.length]));
+    expect(() => loadIdxFolder(dir)).toThrow(/t10k-labels-idx1-ubyte: test label 7 at index 4 is out of range/);
+  });
+
+  it('dataShape reads sizes from the headers (plain and gzipped) and says when the folder is not usable', () => {
+    for (const [name, gz] of [['shape-plain', false], ['shape-gz', true]] as const) {
+      const dir = writeFolder(name, (f) => ({ file: gz ? `${f}.gz` : f, gz }));
+      expect(dataShape({ path: dir })).toEqual({ height: 6, width: 5, train: 40, test: 12 });
+    }
+    expect(dataShape({ path: join(tmp, 'nope') })).toBe(`dataset.path ${join(tmp, 'nope')} does not exist; give a folder of IDX files (relative to the study file)`);
+    const partial = writeFolder('shape-partial', (f) => ({ file: f, gz: false }));
+    rmSync(join(partial, 't10k-images-idx3-ubyte'));
+    expect(dataShape({ path: partial })).toBe(`dataset.path ${partial} lacks t10k-images-idx3-ubyte[.gz]`);
+    expect(dataShape({ name: 'fashion-mnist' })).toEqual({ height: 28, width: 28, train: 60000, test: 10000 });
   });
 
   it('checkSet reports the shape and class count', () => {

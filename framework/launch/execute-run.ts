@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { matrixValueText } from '../config/resolve.js';
 import type { RunConfig } from '../config/schema.js';
 import { BNX_VERSION } from '../util/version.js';
 import type { EpochEvent, OnnxFigures, RunJob, RunOutcome } from './job.js';
@@ -84,7 +85,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
       ...flattenParams({ dataset: config.dataset, model: config.model, train: config.train }),
       seed: String(job.run.seed),
       variant: job.run.variant,
-      ...Object.fromEntries(Object.entries(job.run.matrix).map(([k, v]) => [`matrix.${k}`, String(v)])),
+      ...Object.fromEntries(Object.entries(job.run.matrix).map(([k, v]) => [`matrix.${k}`, matrixValueText(v)])),
     };
     const versions = Object.entries(backend.versions ?? {}).map(([k, v]) => [`bnx.version.${k}`, String(v)]);
     await logRunRecord(store, runId, {

@@ -2,11 +2,11 @@
  * The planner (Hydra's sweeper): a validated study in, the list of runs out. Pure: no I/O, no
  * training; the launcher decides where and whether each run executes.
  */
-import { cells, resolveCell } from '../config/resolve.js';
+import { cells, matrixValueText, resolveCell, type MatrixCell } from '../config/resolve.js';
 import type { Experiment, RunConfig } from '../config/schema.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 
-export type MatrixValues = Record<string, string | number | boolean>;
+export type MatrixValues = MatrixCell;
 
 export interface PlannedRun {
   /** Position in the plan (variant order, then matrix, then seed). */
@@ -46,7 +46,7 @@ export function runName(variant: string, matrix: MatrixValues, seed: number): st
   const paths = Object.keys(matrix);
   const lasts = paths.map((p) => p.split('.').pop()!);
   const ambiguous = new Set(lasts).size !== lasts.length;
-  const parts = paths.map((p, i) => `${ambiguous ? p : lasts[i]}=${String(matrix[p])}`);
+  const parts = paths.map((p, i) => `${ambiguous ? p : lasts[i]}=${matrixValueText(matrix[p])}`);
   return [variant, ...parts, `seed=${seed}`].join('/');
 }
 

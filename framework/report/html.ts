@@ -10,7 +10,7 @@ import { CLIENT_JS } from './client.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
 import type { Preprocessing } from './onnx-meta.js';
 import type { Describe } from './stats.js';
-import { fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+import { cellText, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
 
 /** What the page's demo needs, all inline (base64), so file:// needs no fetch. */
 export interface DemoPage {
@@ -150,7 +150,7 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
     ['Run key', 'Variant', 'Seed', 'Status', 'Backend', 'Seconds', 'Final test accuracy', 'MLflow run'],
     s.runs.map((r) => {
       const last = r.epochs.length ? r.epochs.reduce((a, b) => (b.epoch > a.epoch ? b : a)) : undefined;
-      const cell = Object.keys(r.matrix ?? {}).length ? ` [${Object.entries(r.matrix).map(([k, v]) => `${k}=${String(v)}`).join(', ')}]` : '';
+      const cell = Object.keys(r.matrix ?? {}).length ? ` [${cellText(r.matrix)}]` : '';
       return [
         `<code>${h(r.key)}</code>`,
         h(r.variant + cell),

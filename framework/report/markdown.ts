@@ -5,7 +5,7 @@
 import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { escapeMd as md } from './escape.js';
 import type { Describe } from './stats.js';
-import { fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+import { cellText, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
 
 const pct = (x: number | null) => fmtPct(x);
 const num = (x: number | null, digits = 3) => (x === null ? 'n/a' : x.toFixed(digits));
@@ -137,7 +137,7 @@ export function renderMarkdown(s: Summary, o: { htmlFile?: string } = {}): strin
       ['Run key', 'Variant', 'Seed', 'Status', 'Backend', 'Seconds', 'Final test accuracy', 'MLflow run'],
       s.runs.map((r) => {
         const last = r.epochs.length ? r.epochs.reduce((a, b) => (b.epoch > a.epoch ? b : a)) : undefined;
-        const cell = Object.keys(r.matrix ?? {}).length ? ` [${Object.entries(r.matrix).map(([k, v]) => `${k}=${String(v)}`).join(', ')}]` : '';
+        const cell = Object.keys(r.matrix ?? {}).length ? ` [${cellText(r.matrix)}]` : '';
         return [
           code(r.key),
           md(r.variant + cell),

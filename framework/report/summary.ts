@@ -3,13 +3,20 @@
  * the statistics every renderer (Markdown, HTML) reads. buildSummary is pure. The contract is
  * documented in framework/report/README.md; accuracies are fractions in [0, 1].
  */
+import { matrixValueText, type MatrixCell } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../util/hash.js';
 import type { Hypothesis } from '../config/hypotheses.js';
 import { evaluateClaims, type ClaimResult } from './claims.js';
 import { describe, epochsToReach, welch, type Describe, type Interval, type Welch } from './stats.js';
 
-export type MatrixCell = Record<string, string | number | boolean>;
+export type { MatrixCell };
+
+/** `train.optimizer.lr=0.01, model.norm={type:group,groups:4}`: a matrix cell as text. */
+export const cellText = (matrix: MatrixCell): string =>
+  Object.entries(matrix)
+    .map(([k, v]) => `${k}=${matrixValueText(v)}`)
+    .join(', ');
 
 export interface EpochRecord {
   epoch: number;
@@ -173,8 +180,7 @@ const cellId = (variant: string, matrix: MatrixCell) => `${variant}\u0000${canon
 
 /** `batchnorm` or, in a matrix study, `batchnorm [train.optimizer.lr=0.01]`. */
 export function groupLabel(variant: string, matrix: MatrixCell): string {
-  const parts = Object.entries(matrix).map(([k, v]) => `${k}=${String(v)}`);
-  return parts.length ? `${variant} [${parts.join(', ')}]` : variant;
+  return Object.keys(matrix).length ? `${variant} [${cellText(matrix)}]` : variant;
 }
 
 /** A run's last epoch (highest epoch number): its final figures. */
@@ -263,7 +269,7 @@ export const fmtInterval = (ci: Interval | null, f: (x: number) => string) => (c
 export function verdict(c: Comparison, name: (s: string) => string = (s) => s): string {
   const v = name(c.variant);
   const ref = name(c.reference);
-  const cell = Object.keys(c.matrix).length ? ` at ${name(Object.entries(c.matrix).map(([k, x]) => `${k}=${String(x)}`).join(', '))}` : '';
+  const cell = Object.keys(c.matrix).length ? ` at ${name(cellText(c.matrix))}` : '';
   const a = c.test_accuracy;
   if (c.n === 0) return `${v}${cell} has no finished runs to compare with ${ref}.`;
   if (c.n_reference === 0) return `${ref}${cell} has no finished runs, so ${v} cannot be compared with it.`;
