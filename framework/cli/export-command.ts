@@ -31,8 +31,8 @@ async function findRun(store: TrackingStore, keyOrId: string): Promise<Run> {
 }
 
 export async function exportCommand(key: string, o: { trackingUri?: string; out?: string; json?: boolean }): Promise<number> {
-  const { openStore } = await import('../track/index.js');
-  const store = openStore(o.trackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? resolve('mlruns'));
+  const { openStoreForReading } = await import('../track/index.js');
+  const store = await openStoreForReading(o.trackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? resolve('mlruns'));
   const run = await findRun(store, key);
   const runKey = run.data.tags['bnx.run_key'] ?? key;
   const work = mkdtempSync(join(tmpdir(), 'bnx-export-'));

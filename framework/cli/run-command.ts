@@ -27,9 +27,9 @@ const say = (m: string): void => {
 async function openContext(file: string, o: { set: string[]; trackingUri?: string; forWriting: boolean }): Promise<StudyContext> {
   const study = loadStudyChecked(file, o.set);
   const plan = await planWithData(study, say);
-  const { openStoreWithFallback, openStore, openStudy } = await import('../track/index.js');
+  const { openStoreWithFallback, openStoreForReading, openStudy } = await import('../track/index.js');
   const uri = trackingUriFor(study, o.trackingUri);
-  const store = o.forWriting ? await openStoreWithFallback(uri, say) : openStore(uri);
+  const store = o.forWriting ? await openStoreWithFallback(uri, say) : await openStoreForReading(uri);
   const { experimentId, parentRunId } = await openStudy(store, {
     experimentName: study.config.tracking.experiment ?? study.config.name,
     studyName: study.config.name,

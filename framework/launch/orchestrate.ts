@@ -24,7 +24,9 @@ export interface StudyContext {
 
 export function trackingUriFor(study: LoadedStudy, flag?: string): string {
   const uri = flag ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? study.config.tracking.uri ?? './mlruns';
-  if (/^https?:\/\//.test(uri) || uri.startsWith('file:')) return uri;
+  // Any URI with a scheme (http:, file:, and unsupported ones like s3:, which openStore refuses) is
+  // passed on as written; one-letter "schemes" are Windows drive letters.
+  if (/^[a-z][a-z0-9+.-]+:/i.test(uri)) return uri;
   // A relative store path in the study file is relative to where bnx runs (like MLflow's ./mlruns).
   return resolve(uri);
 }

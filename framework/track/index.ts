@@ -2,7 +2,7 @@
 export * from './types.js';
 export { FileStore } from './file-store.js';
 export { RestStore, type RestOptions } from './rest-store.js';
-export { openStore, openStoreWithFallback, DEFAULT_STORE_DIR } from './open.js';
+export { openStore, openStoreForReading, openStoreWithFallback, DEFAULT_STORE_DIR } from './open.js';
 export {
   openStudy,
   claimRun,

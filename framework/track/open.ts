@@ -2,6 +2,7 @@
  * From a tracking URI to a store: `http(s)://` is an MLflow server, anything else (a folder, a
  * `file:` URI) is MLflow's file store. With no URI: MLFLOW_TRACKING_URI, else `./mlruns`.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
@@ -13,7 +14,7 @@ export const DEFAULT_STORE_DIR = 'mlruns';
 
 export function openStore(uri?: string, o: RestOptions = {}): TrackingStore {
   const u = (uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI ?? '').trim() || `./${DEFAULT_STORE_DIR}`;
-  if (/^https?:\/\//i.test(u)) return new RestStore(u, o);
+  if (/^https?:/i.test(u)) return new RestStore(checkedHttpUri(u), o);
   if (u.startsWith('file:')) return new FileStore(u.startsWith('file://') ? fileURLToPath(u) : resolve(decodeURIComponent(u.slice('file:'.length))));
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(u);
   // One-letter "schemes" are Windows drive letters.
@@ -24,6 +25,50 @@ export function openStore(uri?: string, o: RestOptions = {}): TrackingStore {
     ]);
   }
   return new FileStore(u);
+}
+
+/** An http(s) URI with a host, or a message saying how to write one (not `TypeError: Invalid URL`). */
+function checkedHttpUri(u: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(u);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !url.hostname || !/^https?:\/\//i.test(u)) {
+    throw new UserError(`tracking URI '${u}' is not a server address: an MLflow server URI is http(s)://HOST[:PORT], e.g. http://127.0.0.1:5000`, [
+      'or give a folder for a local file store, e.g. --tracking-uri ./mlruns',
+    ]);
+  }
+  return u;
+}
+
+/**
+ * The store a read-only command (report, export) reads from. Reading never writes: a folder that
+ * does not exist is not created, and a server that does not answer is reported at once (one short
+ * probe), not after a long series of retries.
+ */
+export async function openStoreForReading(uri: string | undefined, o: RestOptions & { probeTimeoutMs?: number } = {}): Promise<TrackingStore> {
+  const store = openStore(uri, o);
+  if (store instanceof FileStore) {
+    if (!existsSync(store.root)) {
+      throw new UserError(`no MLflow store at ${store.root}: nothing has been tracked there`, [
+        'run the study first (bnx run STUDY.yaml), or pass --tracking-uri (or MLFLOW_TRACKING_URI) where its runs are',
+      ]);
+    }
+    return store;
+  }
+  if (store instanceof RestStore) {
+    try {
+      await store.probe({ maxRetries: 0, timeoutMs: o.probeTimeoutMs ?? 5000 });
+    } catch (err) {
+      if (!(err instanceof TrackingConnectionError)) throw err;
+      throw new UserError(err.message, [
+        'start the server (mlflow server --port PORT), check the address, or read a local store with --tracking-uri ./mlruns',
+      ]);
+    }
+  }
+  return store;
 }
 
 /**

@@ -4,6 +4,7 @@
  * exponential backoff; any other 4xx is raised at once with MLflow's error_code and message.
  * Artifacts go through the server's artifact proxy (`mlflow-artifacts:` URIs).
  */
+import { count } from '../util/plural.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile } from '../util/fs.js';
@@ -211,13 +212,13 @@ export class RestStore implements TrackingStore {
       } catch (err) {
         lastProblem = describeFetchError(err);
         if (attempt < maxRetries) continue;
-        throw new TrackingConnectionError(`MLflow server ${this.uri} is unreachable (${lastProblem}) after ${attempt + 1} attempts`, this.uri);
+        throw new TrackingConnectionError(`MLflow server ${this.uri} is unreachable (${lastProblem}) after ${count(attempt + 1, 'attempt')}`, this.uri);
       }
       if (res.status >= 500 || res.status === 429) {
         const text = await res.text().catch(() => '');
         lastProblem = `HTTP ${res.status}${text ? ` ${text.slice(0, 200).trim()}` : ''}`;
         if (attempt < maxRetries) continue;
-        throw new TrackingConnectionError(`MLflow server ${this.uri} failed on ${what} (${lastProblem}) after ${attempt + 1} attempts`, this.uri);
+        throw new TrackingConnectionError(`MLflow server ${this.uri} failed on ${what} (${lastProblem}) after ${count(attempt + 1, 'attempt')}`, this.uri);
       }
       if (!res.ok) throw await this.errorFrom(res, what);
       if (o.raw) return new Uint8Array(await res.arrayBuffer());
