@@ -122,6 +122,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const written = await writeStudyReport(ctx);
   if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
   else process.stdout.write(`${written.text}\n`);
+  if (failed.length) say(failureSummary(failed, outcomes.length, written.reportPath));
   if (claimed.busy.length) say(`${claimed.busy.length} run(s) are still running in another process; the report will include them once they finish (bnx report ${file})`);
   const checked = o.check ? checkClaims(written.summary) : EXIT.ok;
   return failed.length ? EXIT.failed : checked;
@@ -155,18 +156,33 @@ export async function reportCommand(file: string, o: { set: string[]; trackingUr
   return o.check ? checkClaims(written.summary) : EXIT.ok;
 }
 
+/** The failures of a study in a few lines: how many, and each distinct reason once (with its runs). */
+export function failureSummary(failed: { key: string; status: string; reason?: string }[], total: number, reportPath: string): string {
+  const byReason = new Map<string, string[]>();
+  for (const f of failed) {
+    // Numbers (steps, losses) differ between runs that failed for the same reason.
+    const reason = `${f.status}: ${(f.reason ?? 'no reason recorded').replace(/step \d+/, 'step N')}`;
+    byReason.set(reason, [...(byReason.get(reason) ?? []), f.key]);
+  }
+  const lines = [`${failed.length} of ${count(total, 'run')} did not finish${failed.length === total ? ' (none finished)' : ''}; the report lists each: ${reportPath}`];
+  for (const [reason, keys] of byReason) lines.push(`  ${count(keys.length, 'run')} ${reason}`);
+  return lines.join('\n');
+}
+
 /** Reads every planned run back from the store and writes reports/<study>/. */
-export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: Summary; text: string }> {
+export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: Summary; text: string; reportPath: string }> {
   const { collectStudy } = await import('../launch/collect.js');
   const { buildSummary, writeReport, verdictLines } = await import('../report/index.js');
   const input = await collectStudy(ctx);
-  if (!input.study.runs.some((r) => r.status === 'FINISHED')) {
-    throw new UserError(`${ctx.plan.study}: no finished runs in ${ctx.store.uri} yet; run \`bnx run ${ctx.study.file}\` first`);
+  // A study whose runs all failed still gets a report: it is where the reasons are.
+  if (!input.study.runs.some((r) => r.status !== 'PLANNED')) {
+    throw new UserError(`${ctx.plan.study}: no runs in ${ctx.store.uri} yet; run \`bnx run ${ctx.study.file}\` first`);
   }
   const summary = buildSummary(input.study);
   const outDir = resolve('reports', ctx.plan.study);
   const res = await writeReport(summary, { outDir, demo: input.demo });
   const { logReport } = await import('../launch/collect.js');
   await logReport(ctx, res.dir, res.files);
-  return { summary, text: [...verdictLines(summary), `report: ${join('reports', ctx.plan.study, 'index.html')}`].join('\n') };
+  const reportPath = join('reports', ctx.plan.study, 'index.html');
+  return { summary, text: [...verdictLines(summary), `report: ${reportPath}`].join('\n'), reportPath };
 }

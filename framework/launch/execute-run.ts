@@ -175,8 +175,19 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     outcome.model.dispose();
     return await finish('FINISHED');
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = explainFailure(err, config);
     log(`${job.run.name}: ${reason}`);
     return await finish('FAILED', reason);
   }
+}
+
+/** A failure's message, with the cause and the fix where the raw one names neither. */
+export function explainFailure(err: unknown, config: RunConfig): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // V8 and wasm say this when one weight matrix or activation buffer is too large to allocate.
+  if (/Invalid typed array length|Array buffer allocation failed|out of memory|Cannot allocate/i.test(message)) {
+    const widths = config.model.type === 'cnn' ? [...config.model.conv.filters, ...config.model.hidden] : config.model.hidden;
+    return `the model does not fit in memory (${message}); layer widths ${widths.join(', ')}: use smaller model.hidden${config.model.type === 'cnn' ? ' / model.conv.filters' : ''} or a smaller train.batch_size`;
+  }
+  return message;
 }
