@@ -66,7 +66,8 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   let interrupted = false;
   let backendShown = false;
   const onSigint = (): void => {
-    if (interrupted) return;
+    // A second Ctrl-C stops the training processes at once instead of after their grace period.
+    if (interrupted) return executor.interrupt();
     interrupted = true;
     say(
       o.queue

@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorEvents } from './executor.js';
 import type { EpochEvent, RunJob, RunOutcome } from './job.js';
+import { STOP_GRACE_MS, stopChild } from './stop-child.js';
 
 export type ParentMessage = { type: 'run'; job: RunJob } | { type: 'stop' };
 export type ChildMessage =
@@ -23,9 +24,11 @@ export class LocalExecutor implements Executor {
 
   constructor(private readonly jobs: number) {}
 
+  /** First call: SIGINT, and SIGKILL after a grace period for a process that cannot react. Again: SIGKILL now. */
   interrupt(): void {
+    const grace = this.interrupted ? 0 : STOP_GRACE_MS;
     this.interrupted = true;
-    for (const c of this.children) c.kill('SIGINT');
+    for (const c of this.children) void stopChild(c, 'SIGINT', grace);
   }
 
   async execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]> {
@@ -70,11 +73,15 @@ export class LocalExecutor implements Executor {
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
+        // Killed because it did not stop when interrupted: the run was interrupted, not broken.
+        const stopped = this.interrupted && signal === 'SIGKILL';
         resolve({
           key: job.run.key,
           runId: job.runId,
-          status: 'FAILED',
-          reason: `training process died (${signal ?? `exit code ${code}`})`,
+          status: stopped ? 'KILLED' : 'FAILED',
+          reason: stopped
+            ? `training process killed: it did not stop within ${STOP_GRACE_MS / 1000} s of the interrupt`
+            : `training process died (${signal ?? `exit code ${code}`})`,
           backend: null,
           seconds: 0,
           epochs: [],

@@ -85,7 +85,10 @@ export async function executeAll(ctx: StudyContext, executor: Executor, jobs: Ru
   const { finishRun } = await import('../track/index.js');
   const outcomes = await executor.execute(jobs, events);
   for (const o of outcomes) {
-    if (o.reason?.startsWith('training process died')) await finishRun(ctx.store, o.runId, 'FAILED', { note: o.reason });
+    // The process could not record its own end: record it here (FAILED if it died, KILLED if stopped).
+    if (o.reason?.startsWith('training process died') || o.reason?.startsWith('training process killed')) {
+      await finishRun(ctx.store, o.runId, o.status, { note: o.reason });
+    }
   }
   return outcomes;
 }

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { EpochEvent, RunJob, RunOutcome } from '../launch/job.js';
 import type { ChildMessage, ParentMessage } from '../launch/local.js';
+import { stopChild } from '../launch/stop-child.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { pingRedis } from './connect.js';
 import { RunBusyError, storeLedger, type RunLedger } from './ledger.js';
@@ -73,7 +74,7 @@ function trainInChild(
       resolve(r);
     };
     const onAbort = (): void => {
-      child.kill('SIGTERM');
+      void stopChild(child, 'SIGTERM');
     };
     child.on('message', (m: ChildMessage) => {
       if (m.type === 'epoch') o.onEpoch(m.event);
