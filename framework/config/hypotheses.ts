@@ -122,7 +122,8 @@ export function selectorSpec(s: Selector): SelectorSpec {
 }
 
 /** Does a selector keep the runs of this variant in this matrix cell? */
-export function selects(spec: SelectorSpec, variant: string, cell: Record<string, Scalar>): boolean {
+// Matrix values may be mappings or lists too; a selector names scalars, so those never match by ===.
+export function selects(spec: SelectorSpec, variant: string, cell: Record<string, unknown>): boolean {
   if (!spec.variants.includes(variant)) return false;
   return Object.entries(spec.matrix).every(([k, vs]) => vs.some((v) => v === cell[k]));
 }

@@ -7,7 +7,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { defaultTest, EPOCH_METRICS, PAIRED_TESTS, selectorSpec, selects, unpairable, type Hypothesis, type SelectorSpec } from './hypotheses.js';
 import type { SchemaProblem } from './messages.js';
-import { cells, resolveCell } from './resolve.js';
+import { cells, matrixValueText, resolveCell } from './resolve.js';
 import type { Experiment } from './schema.js';
 
 const didYouMean = (word: string, options: string[]): string => {
@@ -99,6 +99,6 @@ export function hypothesisProblems(config: Experiment): SchemaProblem[] {
   return out;
 }
 
-const describeCell = (m: Record<string, unknown>) => (Object.keys(m).length ? ` [${Object.entries(m).map(([k, v]) => `${k}=${String(v)}`).join(', ')}]` : '');
+const describeCell = (m: Record<string, unknown>) => (Object.keys(m).length ? ` [${Object.entries(m).map(([k, v]) => `${k}=${matrixValueText(v)}`).join(', ')}]` : '');
 
 export type { SelectorSpec };
