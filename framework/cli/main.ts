@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS } from '../config/names.js';
 import { EXIT, UserError } from '../util/errors.js';
+import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
 import { planCommand, validateCommand } from './study-commands.js';
 
@@ -139,6 +140,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       for (const d of err.details) process.stderr.write(`  ${d}\n`);
       return EXIT.badInput;
+    }
+    // The machine refused (disk full, read-only folder): the study failed, say why and how to fix it.
+    const fs = describeFsError(err);
+    if (fs) {
+      process.stderr.write(`bnx: ${fs}\n`);
+      return EXIT.failed;
     }
     process.stderr.write(`bnx: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.failed;

@@ -4,7 +4,8 @@
  * the whole process group) aborts the current run, which is then recorded as KILLED.
  */
 import { executeRun } from './execute-run.js';
-import type { RunJob } from './job.js';
+import { describeFsError } from '../util/fs-errors.js';
+import type { RunJob, RunOutcome } from './job.js';
 import type { ChildMessage, ParentMessage } from './local.js';
 
 let current: AbortController | undefined;
@@ -39,11 +40,18 @@ process.on('message', (msg: ParentMessage) => {
 async function runJob(job: RunJob): Promise<void> {
   current = new AbortController();
   if (interrupted) current.abort();
-  const outcome = await executeRun(job, {
-    signal: current.signal,
-    onEpoch: (e) => send({ type: 'epoch', event: e }),
-    log: (message) => send({ type: 'log', message }),
-  });
+  let outcome: RunOutcome;
+  try {
+    outcome = await executeRun(job, {
+      signal: current.signal,
+      onEpoch: (e) => send({ type: 'epoch', event: e }),
+      log: (message) => send({ type: 'log', message }),
+    });
+  } catch (err) {
+    // Recording the run's end failed (a full disk, an unwritable store): the parent records it.
+    const reason = `training process could not record the run: ${describeFsError(err) ?? (err instanceof Error ? err.message : String(err))}`;
+    outcome = { key: job.run.key, runId: job.runId, status: 'FAILED', reason, backend: null, seconds: 0, epochs: [], onnx: null };
+  }
   current = undefined;
   send({ type: 'done', outcome });
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { matrixValueText } from '../config/resolve.js';
 import type { RunConfig } from '../config/schema.js';
+import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
 import type { EpochEvent, OnnxFigures, RunJob, RunOutcome } from './job.js';
 
@@ -183,6 +184,8 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
 
 /** A failure's message, with the cause and the fix where the raw one names neither. */
 export function explainFailure(err: unknown, config: RunConfig): string {
+  const fs = describeFsError(err);
+  if (fs) return fs;
   const message = err instanceof Error ? err.message : String(err);
   // V8 and wasm say this when one weight matrix or activation buffer is too large to allocate.
   if (/Invalid typed array length|Array buffer allocation failed|out of memory|Cannot allocate/i.test(message)) {

@@ -86,9 +86,7 @@ export async function executeAll(ctx: StudyContext, executor: Executor, jobs: Ru
   const outcomes = await executor.execute(jobs, events);
   for (const o of outcomes) {
     // The process could not record its own end: record it here (FAILED if it died, KILLED if stopped).
-    if (o.reason?.startsWith('training process died') || o.reason?.startsWith('training process killed')) {
-      await finishRun(ctx.store, o.runId, o.status, { note: o.reason });
-    }
+    if (o.reason?.startsWith('training process')) await finishRun(ctx.store, o.runId, o.status, { note: o.reason });
   }
   return outcomes;
 }
