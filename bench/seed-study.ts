@@ -1,7 +1,7 @@
 /**
  * The seed study without the CLI: MLP 784-64-32-10 ReLU, PyTorch init, SGD lr 0.001, batch 64, 5 epochs,
  * baseline vs BatchNorm before ReLU, on the full FashionMNIST from the npm package.
- * Usage: node dist/bench/seed-study.js [backend=wasm] [seeds=1,2,3] [variants=baseline,bn]
+ * Usage: node dist-dev/bench/seed-study.js [backend=wasm] [seeds=1,2,3] [variants=baseline,bn]
  */
 import type { RunConfig } from '../framework/config/schema.js';
 import { fashionFull } from '../framework/train/testing.js';

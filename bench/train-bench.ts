@@ -8,7 +8,7 @@
  * The first epoch is reported separately (warm-up) and excluded from the medians. The CNN, and every
  * model on the cpu backend, train on a subset; their full-set s/epoch is extrapolated from images/s.
  *
- *   node dist/bench/train-bench.js [--backends wasm,cpu] [--models mlp,mlp-bn,cnn] [--epochs 4]
+ *   node dist-dev/bench/train-bench.js [--backends wasm,cpu] [--models mlp,mlp-bn,cnn] [--epochs 4]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,6 @@
 /** `bnx run` and `bnx report`: the edges where a study meets the disk, the store and the terminal. */
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import type { BackendName } from '../config/names.js';
 import type { Executor } from '../launch/executor.js';
 import { claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/orchestrate.js';
@@ -17,14 +18,36 @@ export interface RunOptions {
   queue?: string;
   json?: boolean;
   check?: boolean;
+  /** Messages and progress lines (default: stderr, with bars on a TTY). The programmatic API passes its own. */
+  log?: (m: string) => void;
+  /** The verdict text or JSON (default: stdout). */
+  print?: (text: string) => void;
+  /** The report once written (the programmatic API returns it). */
+  onReport?: (r: WrittenReport) => void;
 }
 
-const say = (m: string): void => {
+export interface WrittenReport {
+  summary: Summary;
+  text: string;
+  /** Absolute path of reports/<study>/. */
+  dir: string;
+  /** reports/<study>/index.html, relative to the working directory. */
+  reportPath: string;
+}
+
+const stderrSay = (m: string): void => {
   process.stderr.write(`${m}\n`);
+};
+const stdoutPrint = (t: string): void => {
+  process.stdout.write(`${t}\n`);
 };
 
 /** Validate, plan (with the data's digest in every key) and open the study's MLflow records. */
-async function openContext(file: string, o: { set: string[]; trackingUri?: string; forWriting: boolean }): Promise<StudyContext> {
+export async function openContext(
+  file: string,
+  o: { set: string[]; trackingUri?: string; forWriting: boolean; log?: (m: string) => void },
+): Promise<StudyContext> {
+  const say = o.log ?? stderrSay;
   const study = loadStudyChecked(file, o.set);
   const plan = await planWithData(study, say);
   const { openStoreWithFallback, openStoreForReading, openStudy } = await import('../track/index.js');
@@ -42,7 +65,9 @@ async function openContext(file: string, o: { set: string[]; trackingUri?: strin
 }
 
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
-  const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: true });
+  const say = o.log ?? stderrSay;
+  const print = o.print ?? stdoutPrint;
+  const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: true, log: say });
   // The executor first: a refused or unreachable queue must not leave claimed runs RUNNING.
   let executor: Executor;
   if (o.queue) {
@@ -61,7 +86,9 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
 
   const { createProgress } = await import('../report/index.js');
-  const progress = createProgress({ total: ctx.plan.runs.length, tty: process.stderr.isTTY === true, stream: process.stderr });
+  const progress = o.log
+    ? createProgress({ total: ctx.plan.runs.length, tty: false, stream: lineStream(o.log) })
+    : createProgress({ total: ctx.plan.runs.length, tty: process.stderr.isTTY === true, stream: process.stderr });
   for (const s of claimed.skipped) progress.runSkipped(s.run.key);
   let interrupted = false;
   let backendShown = false;
@@ -121,11 +148,11 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const { finishRun } = await import('../track/index.js');
   await finishRun(ctx.store, ctx.parentRunId, failed.length ? 'FAILED' : 'FINISHED');
   const written = await writeStudyReport(ctx);
-  if (o.json) process.stdout.write(`${JSON.stringify(written.summary, null, 2)}\n`);
-  else process.stdout.write(`${written.text}\n`);
+  o.onReport?.(written);
+  print(o.json ? JSON.stringify(written.summary, null, 2) : written.text);
   if (failed.length) say(failureSummary(failed, outcomes.length, written.reportPath));
   if (claimed.busy.length) say(`${claimed.busy.length} run(s) are still running in another process; the report will include them once they finish (bnx report ${file})`);
-  const checked = o.check ? checkClaims(written.summary) : EXIT.ok;
+  const checked = o.check ? checkClaims(written.summary, say) : EXIT.ok;
   return failed.length ? EXIT.failed : checked;
 }
 
@@ -133,7 +160,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
  * `--check`: a refuted claim fails the command (exit 1), so a study's claims can guard a paper's
  * numbers in CI. Inconclusive claims pass: too few seeds is not evidence against a claim.
  */
-export function checkClaims(summary: Summary): number {
+export function checkClaims(summary: Summary, say: (m: string) => void = stderrSay): number {
   const claims = summary.claims ?? [];
   if (!claims.length) {
     say('check: the study states no hypotheses; nothing to check');
@@ -171,7 +198,7 @@ export function failureSummary(failed: { key: string; status: string; reason?: s
 }
 
 /** Reads every planned run back from the store and writes reports/<study>/. */
-export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: Summary; text: string; reportPath: string }> {
+export async function writeStudyReport(ctx: StudyContext): Promise<WrittenReport> {
   const { collectStudy } = await import('../launch/collect.js');
   const { buildSummary, writeReport, verdictLines } = await import('../report/index.js');
   const input = await collectStudy(ctx);
@@ -185,5 +212,21 @@ export async function writeStudyReport(ctx: StudyContext): Promise<{ summary: Su
   const { logReport } = await import('../launch/collect.js');
   await logReport(ctx, res.dir, res.files);
   const reportPath = join('reports', ctx.plan.study, 'index.html');
-  return { summary, text: [...verdictLines(summary), `report: ${reportPath}`].join('\n'), reportPath };
+  return { summary, dir: res.dir, text: [...verdictLines(summary), `report: ${reportPath}`].join('\n'), reportPath };
+}
+
+/** A writable that hands each line to `log` (progress lines for a caller-supplied logger). */
+function lineStream(log: (m: string) => void): NodeJS.WritableStream {
+  let buf = '';
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      buf += chunk.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        log(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      done();
+    },
+  });
 }

@@ -1,4 +1,4 @@
-/** Accuracy and per-class accuracy of an ONNX model on a labelled set, through onnxruntime-node. */
+/** Accuracy and per-class accuracy of an ONNX model on a labelled set, through onnxruntime (node, else web: see ort.ts). */
 import { argmaxRows, createSession, onnxLogits, onnxModelInfo, readOnnxBytes } from './runtime.js';
 
 export interface ClassAccuracy {
@@ -25,7 +25,7 @@ export async function evalOnnx(path: string | Uint8Array, x: Float32Array, y: Ui
   try {
     out = await onnxLogits(session, info, x);
   } finally {
-    await session.release();
+    await session.session.release();
   }
   if (out.n !== y.length) throw new Error(`evalOnnx: ${out.n} examples but ${y.length} labels`);
   if (out.classes !== classNames.length) {

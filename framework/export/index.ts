@@ -1,8 +1,9 @@
-/** ONNX export of trained models, parity verification with onnxruntime-node, and evaluation. */
+/** ONNX export of trained models, parity verification with onnxruntime (node, else web), and evaluation. */
 export { exportOnnx, OPSET, IR_VERSION, INPUT_NAME, LOGITS_NAME, PROBABILITIES_NAME, type ExportMeta, type Preprocessing } from './export.js';
 export { verifyOnnx, assertParity, PARITY_TOLERANCE, type ParityResult, type VerifyOptions } from './verify.js';
 export { evalOnnx, type EvalResult, type ClassAccuracy } from './eval.js';
 export { exportAndVerify, preprocessingOf, type ExportFigures, type ExportStepOptions } from './pipeline.js';
-export { onnxModelInfo, type OnnxModelInfo } from './runtime.js';
+export { onnxModelInfo, createSession, onnxLogits, type OnnxModelInfo, type Session } from './runtime.js';
 export { CONVERTERS } from './layers.js';
 export { SUPPORTED_ACTIVATIONS } from './activations.js';
+export { loadOrt, type LoadedOrt } from './ort.js';

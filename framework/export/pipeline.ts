@@ -18,6 +18,8 @@ export interface ExportFigures {
   prediction_agreement: number;
   n: number;
   seconds: number;
+  /** The onnxruntime that scored the file. */
+  runtime: string;
 }
 
 export interface ExportStepOptions {
@@ -59,6 +61,7 @@ export async function exportAndVerify(
     prediction_agreement: r.prediction_agreement,
     n: r.n,
     seconds: r.seconds,
+    runtime: r.runtime,
   };
   try {
     assertParity(r, o.tolerance ?? PARITY_TOLERANCE);

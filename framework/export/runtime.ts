@@ -1,9 +1,10 @@
 /**
- * Running an exported model with onnxruntime-node (CPU): read the bnx metadata from the file, turn
- * tfjs-ordered inputs (flat or NHWC) into the model's input layout, and collect logits in batches.
+ * Running an exported model with onnxruntime (onnxruntime-node, else onnxruntime-web's wasm: see
+ * ort.ts): read the bnx metadata from the file, turn tfjs-ordered inputs (flat or NHWC) into the
+ * model's input layout, and collect logits in batches.
  */
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import { loadOrt, type Ort, type OrtSession } from './ort.js';
 import { UserError } from '../util/errors.js';
 import { INPUT_NAME, LOGITS_NAME, type Preprocessing } from './export.js';
 import { decodeModel, ONNX_FILE_HINT } from './onnx-proto.js';
@@ -79,8 +80,16 @@ export function nhwcToNchw(x: Float32Array<ArrayBuffer>, n: number, h: number, w
   return out;
 }
 
-export async function createSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+export interface Session {
+  session: OrtSession;
+  ort: Ort;
+  /** Which runtime this is, e.g. "onnxruntime-node 1.22.0". */
+  runtime: string;
+}
+
+export async function createSession(bytes: Uint8Array, runtime?: string): Promise<Session> {
+  const { ort, name, executionProviders } = await loadOrt(runtime);
+  return { session: await ort.InferenceSession.create(bytes, { executionProviders }), ort, runtime: name };
 }
 
 /**
@@ -88,7 +97,7 @@ export async function createSession(bytes: Uint8Array): Promise<ort.InferenceSes
  * batches of `batch`. Returns [n * classes] row-major and the class count.
  */
 export async function onnxLogits(
-  session: ort.InferenceSession,
+  { session, ort }: Session,
   info: OnnxModelInfo,
   x: Float32Array,
   batch = 1000,

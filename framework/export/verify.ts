@@ -1,5 +1,5 @@
 /**
- * Proof that an export is faithful: the tfjs model and the ONNX file (through onnxruntime-node) score
+ * Proof that an export is faithful: the tfjs model and the ONNX file (through onnxruntime, see ort.ts) score
  * the same test set, and their logits, predictions and accuracies are compared. `assertParity` turns
  * a mismatch into an error, so a bad export never ships silently.
  */
@@ -16,6 +16,8 @@ export interface ParityResult {
   prediction_agreement: number;
   n: number;
   seconds: number;
+  /** The runtime that scored the ONNX file, e.g. "onnxruntime-node 1.22.0". */
+  runtime: string;
 }
 
 export interface VerifyOptions {
@@ -74,7 +76,7 @@ export async function verifyOnnx(
   try {
     ox = await onnxLogits(session, info, testX, batch);
   } finally {
-    await session.release();
+    await session.session.release();
   }
   const tx = tfjsLogits(model, testX, o.inputShape, batch);
   if (ox.classes !== tx.classes) throw new Error(`verifyOnnx: ONNX gives ${ox.classes} logits per example, tfjs ${tx.classes}`);
@@ -96,11 +98,14 @@ export async function verifyOnnx(
     prediction_agreement: n ? same / n : 1,
     n,
     seconds: (performance.now() - t0) / 1000,
+    runtime: session.runtime,
   };
 }
 
 /** Throw if the ONNX model does not behave as the tfjs model: any prediction, accuracy or logit off. */
-export function assertParity(r: ParityResult, tol = PARITY_TOLERANCE): void {
+export function assertParity(
+  r: Pick<ParityResult, 'onnx_accuracy' | 'tfjs_accuracy' | 'max_abs_diff' | 'prediction_agreement' | 'n'>,
+  tol = PARITY_TOLERANCE): void {
   const problems: string[] = [];
   if (r.prediction_agreement !== 1) {
     const k = Math.round((1 - r.prediction_agreement) * r.n);

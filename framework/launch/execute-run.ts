@@ -166,7 +166,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
           { key: 'onnx_max_abs_diff', value: result.figures.max_abs_diff, timestamp: now, step: 0 },
           { key: 'onnx_prediction_agreement', value: result.figures.prediction_agreement, timestamp: now, step: 0 },
         ],
-        tags: { 'bnx.onnx.parity': result.error ? 'FAILED' : 'OK' },
+        tags: { 'bnx.onnx.parity': result.error ? 'FAILED' : 'OK', 'bnx.onnx.runtime': result.figures.runtime },
       });
       if (result.error) {
         outcome.model.dispose();

@@ -23,7 +23,7 @@ import { assertTrackingReachable } from './reachability.js';
 import { parseRedisUri, redactRedisUri } from './redis-uri.js';
 import { QUEUE_NAME, QUEUE_PREFIX, jobIdFor } from './settings.js';
 
-const FAKE_WORKER = join(PACKAGE_ROOT, 'dist', 'framework', 'queue', 'fixtures', 'fake-worker.js');
+const FAKE_WORKER = join(PACKAGE_ROOT, 'dist-dev', 'framework', 'queue', 'fixtures', 'fake-worker.js');
 const STORE = '/tmp/bnx-queue-test-store';
 /**
  * Every worker of a queue must use the same stall settings: BullMQ lets one worker per interval run

@@ -5,10 +5,10 @@
  * new one, never a half-written mix.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { packageDir } from '../util/paths.js';
 import { fileSafe } from './escape.js';
 import { PAGE_SCRIPTS, renderHtml, type DemoPage } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -30,20 +30,6 @@ export interface WriteReportOptions {
   /** The report folder, e.g. reports/<study name>. Replaced as a whole. */
   outDir: string;
   demo?: DemoInput;
-}
-
-const require = createRequire(import.meta.url);
-
-/** Root folder of an installed package (its exports map may hide package.json, so walk up). */
-function packageDir(name: string): string {
-  let dir = dirname(require.resolve(name));
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === name) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find the folder of package ${name}`);
-    dir = up;
-  }
 }
 
 const ORT_FILES = ['ort.wasm.min.js', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];

@@ -1,7 +1,7 @@
 /**
  * An in-memory MLflow 2.12 tracking server for tests: the REST endpoints bnx uses, answering with
  * the shapes, status codes, error codes and messages recorded from a real server
- * (../shared/mlflow/rest-exchanges-mlflow-2.12.jsonl; fake-mlflow-server.test.ts replays every
+ * (test-support/fixtures/mlflow/rest-exchanges-mlflow-2.12.jsonl; fake-mlflow-server.test.ts replays every
  * recorded exchange against it). Faults (5xx, auth) can be injected. Not used by bnx itself.
  */
 import { randomBytes } from 'node:crypto';
@@ -595,7 +595,7 @@ export class FakeMlflowServer {
   }
 }
 
-/** One request/response pair recorded from a real MLflow 2.12 server (../shared/mlflow). */
+/** One request/response pair recorded from a real MLflow 2.12 server (test-support/fixtures/mlflow). */
 export interface RecordedExchange {
   name: string;
   method: string;
@@ -605,9 +605,9 @@ export interface RecordedExchange {
   response: unknown;
 }
 
-/** The recorded exchanges, in file order, from the shared contract folder beside the repository. */
+/** The recorded exchanges, in file order, from the repository's MLflow fixtures. */
 export function recordedExchanges(): RecordedExchange[] {
-  const file = join(PACKAGE_ROOT, '../shared/mlflow/rest-exchanges-mlflow-2.12.jsonl');
+  const file = join(PACKAGE_ROOT, 'test-support/fixtures/mlflow/rest-exchanges-mlflow-2.12.jsonl');
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())

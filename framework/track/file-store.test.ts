@@ -1,5 +1,5 @@
 /**
- * The file store against the tree MLflow itself wrote (../shared/mlflow/filestore-example): the
+ * The file store against the tree MLflow itself wrote (test-support/fixtures/mlflow/filestore-example): the
  * reader reads it, and a small study written by bnx has the same files, keys, types and text.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './study.
 import { TrackingError, type DatasetInput } from './types.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const EXAMPLE = resolve(repoRoot, '../shared/mlflow/filestore-example/mlruns');
+const EXAMPLE = resolve(repoRoot, 'test-support/fixtures/mlflow/filestore-example/mlruns');
 const EXP = '500152361348783330';
 const PARENT = 'ebf6f15706f34d68a7dd9b4932beeac3';
 const BASELINE = '096f9d73c88a42ae870e22c10bb2f9cc';
@@ -45,7 +45,7 @@ const shape = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(
 describe('FileStore reads the store MLflow wrote', () => {
   let store: FileStore;
   beforeAll(() => {
-    // A copy: the reader must never write into the shared example.
+    // A copy: the reader must never write into the committed fixture.
     cpSync(EXAMPLE, join(work, 'example'), { recursive: true });
     store = new FileStore(join(work, 'example'));
   });
