@@ -61,9 +61,8 @@ describe('official download', () => {
   it('skips failing mirrors (refused, 404, wrong MD5, stalled) and takes the first good one', async () => {
     const logs: string[] = [];
     const mirrors = [`${closedBase}/`, `${base}/missing/`, `${base}/wrong/`, `${base}/stall/`, `${base}/good/`];
-    const t0 = performance.now();
+    // The stalled mirror is left by the 400 ms stall timeout (it never answers), so this returns at all.
     const got = await downloadOfficial(mirrors, md5, { log: (m) => logs.push(m), timeoutMs: 400, progress: false });
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(got.mirror).toBe(`${base}/good/`);
     for (const f of IDX_FILES) expect(Buffer.from(got.files[f]).equals(gz[`${f}.gz`]!)).toBe(true);
     const failures = logs.filter((l) => l.startsWith('mirror '));

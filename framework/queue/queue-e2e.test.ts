@@ -17,7 +17,7 @@ import { until as poll } from '../../test-support/until.js';
 import { QUEUE_NAME, QUEUE_PREFIX } from './settings.js';
 
 /** End-to-end steps train for real: wait longer than the mechanics tests do. */
-const until = <T>(what: string, f: () => T | Promise<T>, timeoutMs = 30_000) => poll(what, f, timeoutMs);
+const until = <T>(what: string, f: () => T | Promise<T>, timeoutMs = 120_000) => poll(what, f, timeoutMs);
 
 const BNX = join(PACKAGE_ROOT, 'dist', 'framework', 'cli', 'main.js');
 const STUDY = 'queue-tiny';
@@ -52,8 +52,8 @@ interface Cli {
   exited: Promise<number | null>;
 }
 
-function bnx(args: string[], o: { env?: Record<string, string> } = {}): Cli {
-  const proc = spawn(process.execPath, [BNX, ...args], { cwd: dir, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function bnx(args: string[], o: { env?: Record<string, string>; detached?: boolean } = {}): Cli {
+  const proc = spawn(process.execPath, [BNX, ...args], { cwd: dir, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: o.detached ?? false });
   procs.push(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -63,8 +63,9 @@ function bnx(args: string[], o: { env?: Record<string, string> } = {}): Cli {
 }
 
 
-async function worker(): Promise<Cli> {
-  const w = bnx(['worker', '--queue', redis.uri], { env: WORKER_ENV });
+/** `detached`: in its own process group, so the worker and its training process can be frozen or killed together. */
+async function worker(o: { detached?: boolean } = {}): Promise<Cli> {
+  const w = bnx(['worker', '--queue', redis.uri], { env: WORKER_ENV, detached: o.detached ?? false });
   await until('a worker to connect', () => w.output().includes('pulling runs from') || w.proc.exitCode !== null);
   if (w.proc.exitCode !== null) throw new Error(`bnx worker exited: ${w.output()}`);
   return w;
@@ -163,12 +164,27 @@ describe('bnx run --queue with bnx workers', () => {
   it('a worker SIGKILLed mid-run: the study completes, one FINISHED run per key, same metrics', async () => {
     const store = join(dir, 'mlruns-killed');
     writeFileSync(join(dir, 'killed.yaml'), studyYaml(store));
-    const a = await worker();
+    const a = await worker({ detached: true });
     const run = bnx(['run', 'killed.yaml', '--queue', redis.uri]);
-    // Kill A once its training process has loaded the data and picked a backend: mid-run.
-    await until('worker A to be training', () => /using '\w+'/.test(a.output()) || /epoch 1\/2/.test(run.output()));
-    await new Promise((r) => setTimeout(r, 200));
-    a.proc.kill('SIGKILL');
+    // Kill A (worker and training process, as when its machine dies) while a run is certainly under
+    // way: freeze the group once a run has logged an epoch, and keep it frozen only if that run is
+    // still unfinished; otherwise let it go on to its next run and try again.
+    const underWay = async (): Promise<boolean> => {
+      try {
+        return [...(await childRuns(store)).values()].flat().some((r) => r.info.status === 'RUNNING' && r.data.metrics.test_accuracy !== undefined);
+      } catch {
+        return false; // the study's records are not there yet
+      }
+    };
+    await until('worker A frozen mid-run', async () => {
+      if (!(await underWay())) return false;
+      process.kill(-a.proc.pid!, 'SIGSTOP');
+      if (await underWay()) return true;
+      process.kill(-a.proc.pid!, 'SIGCONT');
+      return false;
+    }, 120_000);
+    process.kill(-a.proc.pid!, 'SIGKILL');
+    await a.exited;
     const b = await worker();
 
     expect(await run.exited, run.output()).toBe(0);

@@ -5,7 +5,7 @@
  * worker's run finished elsewhere, Ctrl-C once/twice. The full pipeline is queue-e2e.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -235,12 +235,16 @@ describe('queue with real workers', () => {
     const log = join(tmp, `${study}.log`);
     const a = await startWorker(log);
     const ex = await openExecutor(study);
-    const job = runJob(study, 1, { epochs: 10, sleep_ms: 200 });
+    // Held at the gate until A is dead, so the run is under way when its worker dies.
+    const gate = join(tmp, `${study}.gate`);
+    const job = runJob(study, 1, { epochs: 3, sleep_ms: 20, gate });
     const done = ex.execute([job], {});
     const started = await until('worker A to start training', () => trainerLog(log).find((l) => l.event === 'start'));
     expect(started.ppid).toBe(a.proc.pid);
     const b = await startWorker(log);
     a.proc.kill('SIGKILL');
+    await a.exited;
+    writeFileSync(gate, '');
 
     const [outcome] = await done;
     expect(outcome).toMatchObject({ status: 'FINISHED', key: job.run.key });
@@ -260,16 +264,20 @@ describe('queue with real workers', () => {
     const study = 'ctrlc';
     const log = join(tmp, `${study}.log`);
     const ex = await openExecutor(study);
-    const once = runJob(study, 1, { epochs: 6, sleep_ms: 100 });
-    const twice = runJob(study, 2, { epochs: 20, sleep_ms: 100 });
+    // Both runs wait at a gate, so each Ctrl-C lands while its run is under way.
+    const gate = join(tmp, `${study}.gate`);
+    const gate2 = join(tmp, `${study}-2.gate`);
+    const once = runJob(study, 1, { epochs: 3, sleep_ms: 20, gate });
+    const twice = runJob(study, 2, { epochs: 3, sleep_ms: 20, gate: gate2 });
 
     // Ctrl-C reaches the whole foreground process group: the worker and its training process.
     const a = await startWorker(log, { detached: true });
     const done = ex.execute([once], {});
     await until('training to start', () => trainerLog(log).some((l) => l.event === 'start'));
     process.kill(-a.proc.pid!, 'SIGINT');
+    await until('the worker to take the Ctrl-C', () => a.output().includes('finishing the run(s) under way'));
+    writeFileSync(gate, '');
     expect(await a.exited).toBe(0);
-    expect(a.output()).toContain('finishing the run(s) under way');
     const [finished] = await done;
     expect(finished).toMatchObject({ status: 'FINISHED' });
 
@@ -278,7 +286,7 @@ describe('queue with real workers', () => {
     const done2 = ex2.execute([twice], {});
     await until('training of the second run', () => trainerLog(log).some((l) => l.event === 'start' && l.key === twice.run.key));
     process.kill(-b.proc.pid!, 'SIGINT');
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the first Ctrl-C to be taken', () => b.output().includes('finishing the run(s) under way'));
     process.kill(-b.proc.pid!, 'SIGINT');
     expect(await b.exited).toBe(0);
     expect(b.output()).toContain('handed back to the queue');
@@ -286,6 +294,7 @@ describe('queue with real workers', () => {
     expect(await (await q.getJob(jobIdFor(twice)))?.getState()).toBe('waiting');
     await q.close();
 
+    writeFileSync(gate2, '');
     const c = await startWorker(log);
     const [outcome] = await done2;
     expect(outcome).toMatchObject({ status: 'FINISHED' });

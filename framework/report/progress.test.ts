@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { expect, test } from 'vitest';
+import { until } from '../../test-support/until.js';
 import { createProgress, formatDuration } from './progress.js';
 
 function capture(isTTY: boolean) {
@@ -59,7 +60,8 @@ test('bars on a TTY: overall and per run, with labels and ETA', async () => {
   p.runStarted('k1', 'batchnorm seed 1', 3);
   t = 4_000;
   p.epochDone('k1', 1, { test_accuracy: 0.7 });
-  await new Promise((r) => setTimeout(r, 250)); // cli-progress redraws on a timer
+  // cli-progress redraws on a timer: wait for the redraw that shows the epoch.
+  await until('the bar to show the epoch', () => out.text().includes('test_acc 70.00%'));
   p.runDone('k1', 'FINISHED');
   p.runSkipped('k2');
   p.stop();

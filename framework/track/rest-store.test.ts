@@ -14,6 +14,7 @@ import { FileStore } from './file-store.js';
 import { openStore, openStoreWithFallback } from './open.js';
 import { RestStore } from './rest-store.js';
 import { TrackingConnectionError, TrackingError, type Metric } from './types.js';
+import { until } from '../../test-support/until.js';
 
 type Exchange = RecordedExchange;
 const recorded = new Map<string, Exchange>(recordedExchanges().map((e) => [e.name, e]));
@@ -300,7 +301,7 @@ describe('RestStore retries server faults', () => {
     const seen: string[] = [];
     const store = new RestStore(`http://127.0.0.1:${port}`, { env: {}, backoffMs: 60, maxRetries: 8, log: (m) => seen.push(m) });
     const pending = store.getOrCreateExperiment('late');
-    await new Promise((r) => setTimeout(r, 150));
+    await until('a refused attempt', () => seen.length >= 1);
     const fake = await startFake({}, port);
     expect(await pending).toBe('1');
     expect(seen.length).toBeGreaterThanOrEqual(1);

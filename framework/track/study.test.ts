@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, fromMlflowYaml } from './file-store.js';
 import { BNX_TAG, claimRun, finishRun, flattenParams, heartbeat, keepAlive, logRunRecord, openStudy, ownerGone, type StudyRef } from './study.js';
+import { until } from '../../test-support/until.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const VITE = join(repoRoot, 'node_modules/vite/dist/node/index.js');
@@ -162,9 +163,8 @@ describe('claiming runs', () => {
     // keepAlive() beats for runs still waiting for a worker.
     await store.setTag(live, BNX_TAG.heartbeat, '1');
     const stop = keepAlive(store, () => [live], { everyMs: 20 });
-    await new Promise((r) => setTimeout(r, 120));
+    await until('a heartbeat from keepAlive', async () => ownerGone(await store.getRun(live)) === null);
     stop();
-    expect(ownerGone(await store.getRun(live))).toBeNull();
   });
 
   it('gives a run to exactly one of two concurrent claimers', async () => {
