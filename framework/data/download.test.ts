@@ -57,12 +57,16 @@ afterAll(async () => {
   if (savedOffline !== undefined) process.env.BNX_OFFLINE = savedOffline;
 });
 
+/** How long a mirror may send nothing before it counts as stalled. */
+const STALL_MS = 5000;
+
 describe('official download', () => {
   it('skips failing mirrors (refused, 404, wrong MD5, stalled) and takes the first good one', async () => {
     const logs: string[] = [];
     const mirrors = [`${closedBase}/`, `${base}/missing/`, `${base}/wrong/`, `${base}/stall/`, `${base}/good/`];
-    // The stalled mirror is left by the 400 ms stall timeout (it never answers), so this returns at all.
-    const got = await downloadOfficial(mirrors, md5, { log: (m) => logs.push(m), timeoutMs: 400, progress: false });
+    // The stalled mirror never answers and is left by the stall timeout. The timeout is generous:
+    // on a busy machine even a refused connection or a local answer can take a second to arrive.
+    const got = await downloadOfficial(mirrors, md5, { log: (m) => logs.push(m), timeoutMs: STALL_MS, progress: false });
     expect(got.mirror).toBe(`${base}/good/`);
     for (const f of IDX_FILES) expect(Buffer.from(got.files[f]).equals(gz[`${f}.gz`]!)).toBe(true);
     const failures = logs.filter((l) => l.startsWith('mirror '));
@@ -70,11 +74,11 @@ describe('official download', () => {
     expect(failures[0]).toMatch(/^mirror http:\/\/127\.0\.0\.1:\d+\/ failed: fetch failed \(ECONNREFUSED\)$/);
     expect(failures[1]).toMatch(/\/missing\/ failed: HTTP 404 Not Found$/);
     expect(failures[2]).toBe(`mirror ${base}/wrong/ failed: train-images-idx3-ubyte.gz has MD5 ${createHash('md5').update(Buffer.concat([gz['train-images-idx3-ubyte.gz']!, Buffer.from([0])])).digest('hex')}, the published sum is ${md5['train-images-idx3-ubyte']}`);
-    expect(failures[3]).toBe(`mirror ${base}/stall/ failed: no data for 0.4 s`);
+    expect(failures[3]).toBe(`mirror ${base}/stall/ failed: no data for ${STALL_MS / 1000} s`);
   });
 
   it('fails with every mirror and its reason when none works', async () => {
-    const err = await downloadOfficial([`${closedBase}/`, `${base}/missing/`], md5, { log: () => {}, timeoutMs: 400, progress: false }).catch((e: unknown) => e);
+    const err = await downloadOfficial([`${closedBase}/`, `${base}/missing/`], md5, { log: () => {}, timeoutMs: STALL_MS, progress: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect((err as Error).message).toMatch(/^could not download the official files \(offline\?\):\n {2}http:\/\/127\.0\.0\.1:\d+\/: fetch failed \(ECONNREFUSED\)\n {2}http:.*\/missing\/: HTTP 404 Not Found$/);
   });

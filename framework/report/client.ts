@@ -79,17 +79,21 @@ export const CLIENT_JS = String.raw`
   function configureOrt() {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.proxy = false;
-    if (location.protocol === 'http:' || location.protocol === 'https:') {
-      ort.env.wasm.wasmPaths = new URL(data.demo.ort_dir, location.href).href;
-      return Promise.resolve();
-    }
+    // One copy of the runtime for every way of opening the page: file:// can neither fetch() a .wasm
+    // nor import() a module, so the wasm (gzipped, base64) and the glue come in one classic script.
     return loadScript(data.demo.ort_dir + 'ort-wasm-embedded.js').then(function () {
+      return gunzip(b64(window.__bnxOrtWasmGz));
+    }).then(function (wasm) {
       var glue = URL.createObjectURL(new Blob([window.__bnxOrtGlue], { type: 'text/javascript' }));
       var wrapper = 'import factory from ' + JSON.stringify(glue) + ';\n' +
         'export default function (config) { config.locateFile = config.locateFile || function (name) { return name; }; return factory(config); }\n';
       ort.env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([wrapper], { type: 'text/javascript' })) };
-      ort.env.wasm.wasmBinary = b64(window.__bnxOrtWasm);
+      ort.env.wasm.wasmBinary = wasm;
     });
+  }
+  function gunzip(bytes) {
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
   }
 
   function className(i) {

@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 import { packageDir } from '../util/paths.js';
 import { fileSafe } from './escape.js';
@@ -32,7 +33,25 @@ export interface WriteReportOptions {
   demo?: DemoInput;
 }
 
-const ORT_FILES = ['ort.wasm.min.js', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+const ORT_FILES = ['ort.wasm.min.js'];
+
+let embeddedOrt: string | undefined;
+
+/**
+ * onnxruntime-web's wasm (gzipped, base64) and its Emscripten glue as one classic script, the only
+ * copy of the runtime in a report: a file:// page can load nothing else, and the gzip (11 MB -> 3 MB)
+ * is undone in the browser by DecompressionStream. Built once per process (gzip takes seconds).
+ */
+function embeddedOrtScript(ortSrc: string): string {
+  if (embeddedOrt === undefined) {
+    const wasm = gzipSync(readFileSync(join(ortSrc, 'ort-wasm-simd-threaded.wasm'))).toString('base64');
+    const glue = readFileSync(join(ortSrc, 'ort-wasm-simd-threaded.mjs'), 'utf8');
+    embeddedOrt =
+      `// onnxruntime-web's wasm binary (gzip, base64) and Emscripten glue, loaded by the page (see framework/report/client.ts).\n` +
+      `window.__bnxOrtWasmGz=${JSON.stringify(wasm)};\nwindow.__bnxOrtGlue=${JSON.stringify(glue)};\n`;
+  }
+  return embeddedOrt;
+}
 
 function checkDemo(d: DemoInput): void {
   const size = d.height * d.width;
@@ -72,14 +91,7 @@ function writeInto(dir: string, summary: Summary, demo: DemoInput | undefined): 
     const ortDir = dirname(PAGE_SCRIPTS.ort);
     mkdirSync(join(dir, ortDir), { recursive: true });
     for (const f of ORT_FILES) copyFileSync(join(ortSrc, f), join(dir, ortDir, f));
-    // file:// pages can neither fetch() the wasm nor import() the glue: ship both in a classic script.
-    const wasm = readFileSync(join(ortSrc, 'ort-wasm-simd-threaded.wasm')).toString('base64');
-    const glue = readFileSync(join(ortSrc, 'ort-wasm-simd-threaded.mjs'), 'utf8');
-    writeFileSync(
-      join(dir, ortDir, 'ort-wasm-embedded.js'),
-      `// onnxruntime-web's wasm binary and Emscripten glue for pages opened from file:// (see framework/report/client.ts).\n` +
-        `window.__bnxOrtWasm=${JSON.stringify(wasm)};\nwindow.__bnxOrtGlue=${JSON.stringify(glue)};\n`,
-    );
+    writeFileSync(join(dir, ortDir, 'ort-wasm-embedded.js'), embeddedOrtScript(ortSrc));
     mkdirSync(join(dir, 'models'), { recursive: true });
     const used = new Set<string>();
     const models = demo.models.map((m) => {
