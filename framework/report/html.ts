@@ -60,6 +60,7 @@ body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;m
 h1{margin:28px 0 4px}h2{margin-top:36px;border-bottom:1px solid #e2e6ea;padding-bottom:4px}
 .meta{color:#5b6570;font-size:13px}.desc{font-size:17px}
 .verdicts li{margin:6px 0}
+#claims td:first-child{white-space:normal;min-width:260px}
 .claim-supported{color:#18794e}.claim-refuted{color:#c0362c}.claim-inconclusive{color:#8a6d00}
 table{border-collapse:collapse;font-size:13px;margin:8px 0;display:block;overflow-x:auto}
 th,td{border:1px solid #e2e6ea;padding:4px 8px;text-align:left;white-space:nowrap}th{background:#f5f7f9}
