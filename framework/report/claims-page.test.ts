@@ -67,7 +67,7 @@ test('index.html shows the claims first and a heatmap with the diverged cells ma
   await p.waitForFunction(() => (window as unknown as { __bnx?: { charts: string } }).__bnx?.charts !== 'pending', null, { timeout: 60_000 });
   expect(await p.evaluate(() => (window as unknown as { __bnx: { charts: string } }).__bnx.charts)).toBe('done');
 
-  const sections = await p.evaluate(() => [...document.querySelectorAll('section')].map((s) => s.id));
+  const sections = await p.evaluate(() => Array.from(document.querySelectorAll('section'), (s) => s.id));
   expect(sections.indexOf('claims')).toBeLessThan(sections.indexOf('verdict'));
   const rows = await p.locator('#claims tbody tr').allInnerTexts();
   expect(rows).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { describe as suite, expect, test } from 'vitest';
-import type { Hypothesis } from '../config/hypotheses.js';
+import type { Hypothesis } from '../config/index.js';
 import { evaluateClaims } from './claims.js';
 import { holm, pairedTTest, welchTest } from './hypothesis-tests.js';
 import { compile } from 'vega-lite';

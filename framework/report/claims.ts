@@ -20,7 +20,7 @@ import {
   type ClaimTest,
   type Hypothesis,
   type Selector,
-} from '../config/hypotheses.js';
+} from '../config/index.js';
 import {
   fisherTest,
   holm,

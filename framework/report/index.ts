@@ -4,6 +4,7 @@ export {
   groupLabel,
   verdict,
   verdictLines,
+  claimLine,
   finalEpoch,
   type StudyInput,
   type RunRecord,
@@ -29,3 +30,18 @@ export { writeReport, type DemoInput, type WriteReportOptions } from './write.js
 export { createProgress, formatDuration, type Progress, type ProgressOptions, type EpochMetrics } from './progress.js';
 export { readOnnxInfo, preprocessPixels, type OnnxInfo, type Preprocessing } from './onnx-meta.js';
 export { escapeHtml, escapeMd, jsonForScript, fileSafe } from './escape.js';
+export { evaluateClaims, fmtEffect, ALPHA, type ClaimResult, type ClaimSide, type ClaimVerdict } from './claims.js';
+export { buildHeatmaps } from './heatmaps.js';
+export {
+  welchTest,
+  pairedTTest,
+  mannWhitneyTest,
+  wilcoxonTest,
+  fisherTest,
+  holm,
+  seedsForPower,
+  seedsFor80Power,
+  tTestPower,
+  type TestResult,
+  type TestName,
+} from './hypothesis-tests.js';

@@ -6,7 +6,7 @@
 import { matrixValueText, type MatrixCell } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../util/hash.js';
-import type { Hypothesis } from '../config/hypotheses.js';
+import type { Hypothesis } from '../config/index.js';
 import { evaluateClaims, type ClaimResult } from './claims.js';
 import { describe, epochsToReach, welch, type Describe, type Interval, type Welch } from './stats.js';
 
