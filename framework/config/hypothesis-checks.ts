@@ -4,17 +4,10 @@
  * and test fit together, and paired tests have a design that pairs runs. Pure; problems carry the
  * config path the loader turns into file:line:col.
  */
-import { closest, distance } from 'fastest-levenshtein';
 import { defaultTest, EPOCH_METRICS, PAIRED_TESTS, selectorSpec, selects, unpairable, type Hypothesis, type SelectorSpec } from './hypotheses.js';
-import type { SchemaProblem } from './messages.js';
+import { suggestion as didYouMean, type SchemaProblem } from './messages.js';
 import { cells, matrixValueText, resolveCell } from './resolve.js';
-import type { Experiment } from './schema.js';
-
-const didYouMean = (word: string, options: string[]): string => {
-  if (!options.length) return '';
-  const best = closest(word, options);
-  return distance(word, best) <= Math.max(2, Math.ceil(best.length / 3)) ? `; did you mean "${best}"?` : '';
-};
+import { SAFE_NAME, type Experiment } from './schema.js';
 
 function selectorProblems(config: Experiment, path: string[], h: Hypothesis, side: 'compare' | 'against'): SchemaProblem[] {
   const sel = h[side];
@@ -52,7 +45,7 @@ export function hypothesisProblems(config: Experiment): SchemaProblem[] {
   const all = cells(config);
   for (const [name, h] of Object.entries(config.hypotheses ?? {})) {
     const path = ['hypotheses', name];
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    if (!new RegExp(SAFE_NAME).test(name))
       out.push({ path, atKey: true, message: `hypothesis name "${name}" must use only letters, digits, ".", "_" and "-", starting with a letter or digit` });
     const selProblems = [...selectorProblems(config, path, h, 'compare'), ...selectorProblems(config, path, h, 'against')];
     out.push(...selProblems);

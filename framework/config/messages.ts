@@ -28,7 +28,8 @@ export function dotted(path: readonly string[]): string {
 const show = (v: unknown): string =>
   typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf') : v === undefined ? 'nothing' : JSON.stringify(v);
 
-function suggestion(word: string, options: string[]): string {
+/** `; did you mean "x"?` when a word is plausibly a typo of one of the options, else ''. */
+export function suggestion(word: string, options: string[]): string {
   if (!options.length) return '';
   const best = closest(word, options);
   // Only suggest when the typo is plausibly a typo: within a third of the word's length.

@@ -81,7 +81,8 @@ export interface ClaimResult {
   reason: string;
 }
 
-const isDiverged = (r: RunRecord) => r.status === 'FAILED' && /loss became (NaN|-?Infinity)/.test(r.reason ?? '');
+/** A run that failed because its loss became non-finite (the loop's message), not for another reason. */
+export const isDiverged = (r: RunRecord) => r.status === 'FAILED' && /loss became (NaN|-?Infinity)/.test(r.reason ?? '');
 const usable = (r: RunRecord) => r.status === 'FINISHED' && r.epochs.length > 0;
 
 const ACCURACY_LIKE: readonly ClaimMetric[] = ['test_accuracy', 'train_accuracy', 'generalization_gap', 'auc', 'divergence_rate'];
@@ -256,7 +257,8 @@ function testClaim(h: Hypothesis, runs: RunRecord[], test: ClaimTest, shift: num
     c = keep(c);
     a = keep(a);
   }
-  const run = { welch: welchTest, 'paired-t': pairedTTest, 'mann-whitney': mannWhitneyTest, wilcoxon: wilcoxonTest, fisher: welchTest }[test];
+  if (test === 'fisher') throw new Error(`claim: the fisher test is for divergence_rate only (metric ${h.metric}); the study's validation refuses this`);
+  const run = { welch: welchTest, 'paired-t': pairedTTest, 'mann-whitney': mannWhitneyTest, wilcoxon: wilcoxonTest }[test];
   const result = run(c.values, a.values, shift);
   const side = (s: Sample, sel: Selector): ClaimSide => ({
     label: sideLabel(sel),

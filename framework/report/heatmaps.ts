@@ -6,9 +6,8 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Chart } from './charts.js';
-import type { MatrixCell, RunRecord, Summary } from './summary.js';
-
-const diverged = (r: RunRecord) => r.status === 'FAILED' && /loss became (NaN|-?Infinity)/.test(r.reason ?? '');
+import { isDiverged as diverged } from './claims.js';
+import type { MatrixCell, Summary } from './summary.js';
 
 const cellText = (m: MatrixCell, keys: string[]) => keys.map((k) => `${k}=${String(m[k])}`).join(', ');
 
