@@ -5,16 +5,18 @@
  * with no finished run is grey, so "where does each variant break" reads at a glance.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { matrixValueText } from '../config/index.js';
 import type { Chart } from './charts.js';
 import { isDiverged as diverged } from './claims.js';
 import type { MatrixCell, Summary } from './summary.js';
 
-const cellText = (m: MatrixCell, keys: string[]) => keys.map((k) => `${k}=${String(m[k])}`).join(', ');
+const cellText = (m: MatrixCell, keys: string[]) => keys.map((k) => `${k}=${matrixValueText(m[k])}`).join(', ');
 
-/** Matrix values in a sensible order: numbers ascending, else first appearance. */
-function ordered(values: (string | number | boolean)[]): (string | number | boolean)[] {
-  const unique = [...new Set(values)];
-  return unique.every((v) => typeof v === 'number') ? (unique as number[]).sort((a, b) => a - b) : unique;
+/** Matrix values as column labels in a sensible order: numbers ascending, else first appearance. */
+function ordered(values: unknown[]): string[] {
+  const numeric = values.every((v) => typeof v === 'number');
+  const sorted = numeric ? [...(values as number[])].sort((a, b) => a - b) : values;
+  return [...new Set(sorted.map(matrixValueText))];
 }
 
 export function buildHeatmaps(s: Summary): Chart[] {
@@ -23,14 +25,14 @@ export function buildHeatmaps(s: Summary): Chart[] {
   return axes.map((axis, i) => {
     const others = axes.filter((a) => a !== axis);
     const rowOf = (variant: string, m: MatrixCell) => (others.length ? `${variant} [${cellText(m, others)}]` : variant);
-    const cols = ordered(s.runs.map((r) => r.matrix?.[axis]).filter((v): v is string | number | boolean => v !== undefined)).map(String);
+    const cols = ordered(s.runs.map((r) => r.matrix?.[axis]).filter((v) => v !== undefined));
     const rows: string[] = [];
     const cells = new Map<string, { row: string; col: string; finished: number; diverged: number; total: number; sum: number }>();
     for (const v of s.variant_order)
       for (const r of s.runs.filter((x) => x.variant === v)) {
         const row = rowOf(v, r.matrix ?? {});
         if (!rows.includes(row)) rows.push(row);
-        const col = String(r.matrix?.[axis]);
+        const col = matrixValueText(r.matrix?.[axis]);
         const id = `${row}\u0000${col}`;
         const c = cells.get(id) ?? { row, col, finished: 0, diverged: 0, total: 0, sum: 0 };
         c.total++;
