@@ -18,6 +18,8 @@ export type { LoadedStudy, Problem, StudyPlan, Summary, BackendName };
 export type { Experiment, RunConfig, DatasetConfig, ModelConfig, TrainConfig, NormConfig, OptimizerConfig, ScheduleConfig } from './config/schema.js';
 export type { PlannedRun, MatrixValues } from './plan/plan.js';
 export type { VariantStats, Comparison, RunRecord, EpochRecord, RunStatus } from './report/summary.js';
+export type { ClaimResult, ClaimSide, ClaimVerdict } from './report/claims.js';
+export type { Hypothesis, Selector, ClaimMetric, ClaimTest } from './config/hypotheses.js';
 
 export interface StudyOptions {
   /** `key=value` overrides of base keys, as `bnx --set` (typed through the schema). */
