@@ -132,18 +132,25 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
     tracking_uri: /^https?:/.test(ctx.store.uri) ? ctx.store.uri : shown(ctx.store.uri),
   };
 
-  // The in-browser demo classifies the same test images with each variant's first finished model.
-  const models: { variant: string; onnxPath: string }[] = [];
+  // The in-browser demo classifies the same test images with a finished model of each variant: the
+  // first seed of every matrix cell, labelled with its run so the page says which one it shows.
+  const models: DemoInput['models'] = [];
+  const { groupLabel } = await import('../report/index.js');
   for (const variant of study.variant_order) {
-    const p = ctx.plan.runs.find((r) => r.variant === variant && chosen.get(r.key)?.info.status === 'FINISHED' && runs[r.index]!.onnx);
-    if (!p) continue;
-    const run = chosen.get(p.key)!;
-    let path = localArtifactPath(run, 'model/model.onnx');
-    if (!path) {
-      path = join(mkdtempSync(join(tmpdir(), 'bnx-demo-')), `${variant}.onnx`);
-      await ctx.store.downloadArtifact(run.info.run_id, 'model/model.onnx', path);
+    const cellsSeen = new Set<string>();
+    for (const p of ctx.plan.runs) {
+      if (p.variant !== variant || chosen.get(p.key)?.info.status !== 'FINISHED' || !runs[p.index]!.onnx) continue;
+      const cell = JSON.stringify(p.matrix);
+      if (cellsSeen.has(cell)) continue;
+      cellsSeen.add(cell);
+      const run = chosen.get(p.key)!;
+      let path = localArtifactPath(run, 'model/model.onnx');
+      if (!path) {
+        path = join(mkdtempSync(join(tmpdir(), 'bnx-demo-')), `${variant}.onnx`);
+        await ctx.store.downloadArtifact(run.info.run_id, 'model/model.onnx', path);
+      }
+      models.push({ variant, onnxPath: path, run: `${groupLabel(variant, p.matrix)} seed ${p.seed} (run ${p.key})` });
     }
-    models.push({ variant, onnxPath: path });
   }
   const n = Math.min(ctx.study.config.report.demo_images, ds.test.count);
   const px = ds.height * ds.width * ds.channels;

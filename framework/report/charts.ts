@@ -32,11 +32,38 @@ const point = (group: string, extra: Record<string, unknown>, d: Describe) => ({
   n: d.n,
 });
 
+/**
+ * An axis format with enough digits that neighbouring ticks differ (a 73-74% range at '.0%' printed
+ * "74%, 74%, 73%"): about five ticks over the span of the data.
+ */
+export function axisFormat(values: number[], percent: boolean): string {
+  const span = values.length ? Math.max(...values) - Math.min(...values) : 0;
+  const step = (percent ? span * 100 : span) / 5;
+  const digits = step > 0 ? Math.min(4, Math.max(0, Math.ceil(-Math.log10(step)))) : percent ? 1 : 3;
+  return percent ? `.${digits}%` : `.${digits}f`;
+}
+
+/** Legends show whole labels (matrix cells make long ones); the default cuts them at 160 px. */
+const legend = { labelLimit: 0, orient: 'bottom' as const, direction: 'vertical' as const, title: null };
+
 function curveSpec(s: Summary, metric: CurveMetric, title: string, axis: string, percent: boolean, groups: string[]): TopLevelSpec {
   const values = s.variants.flatMap((v) =>
     v.epochs.map((e: EpochStats) => point(v.group, { epoch: e.epoch }, e[metric])).filter((p) => p.mean !== null),
   );
   const format = percent ? '.1%' : '.3f';
+  const bands = values.filter((p) => p.low !== null && p.high !== null);
+  const extent = [...values.map((p) => p.mean!), ...bands.flatMap((p) => [p.low!, p.high!])];
+  // One y encoding for every layer, so the axis is drawn once with one format.
+  const y = { type: 'quantitative' as const, title: axis, scale: { zero: false, nice: true }, axis: { format: axisFormat(extent, percent) } };
+  const layers: TopLevelSpec[] = [];
+  // Without any CI (one seed) there is no band: an empty layer would make Vega warn "Infinite extent".
+  if (bands.length) {
+    layers.push({
+      data: { values: bands },
+      mark: { type: 'area', opacity: 0.18 },
+      encoding: { y: { ...y, field: 'low' }, y2: { field: 'high' } },
+    } as unknown as TopLevelSpec);
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -44,21 +71,16 @@ function curveSpec(s: Summary, metric: CurveMetric, title: string, axis: string,
     height: 240,
     data: { values },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      color: { field: 'group', type: 'nominal', title: 'variant', scale: { domain: groups } },
+      // padding: the first and last points are drawn whole, not cut by the plot's edge.
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { padding: 8, nice: false }, axis: { tickMinStep: 1, format: 'd' } },
+      color: { field: 'group', type: 'nominal', title: 'variant', scale: { domain: groups }, legend },
     },
     layer: [
+      ...(layers as never[]),
       {
-        mark: { type: 'area', opacity: 0.18 },
+        mark: { type: 'line', point: true, clip: false },
         encoding: {
-          y: { field: 'low', type: 'quantitative', title: axis, scale: { zero: false }, axis: { format: percent ? '.0%' : '.2f' } },
-          y2: { field: 'high' },
-        },
-      },
-      {
-        mark: { type: 'line', point: true },
-        encoding: {
-          y: { field: 'mean', type: 'quantitative', title: axis },
+          y: { ...y, field: 'mean' },
           tooltip: [
             { field: 'group', type: 'nominal', title: 'variant' },
             { field: 'epoch', type: 'quantitative' },
@@ -80,7 +102,11 @@ function finalSpec(s: Summary, groups: string[]): TopLevelSpec {
       .filter((r) => r.status === 'FINISHED' && r.epochs.length && r.variant === v.variant && canonicalJson(r.matrix ?? {}) === canonicalJson(v.matrix))
       .map((r) => ({ group: v.group, seed: r.seed, value: finalEpoch(r)!.test_accuracy })),
   );
-  const y = { field: 'group', type: 'nominal' as const, title: null, sort: groups };
+  // Group names are the axis labels here: show them whole.
+  const y = { field: 'group', type: 'nominal' as const, title: null, sort: groups, axis: { labelLimit: 0 } };
+  const ranges = means.filter((m) => m.low !== null);
+  const extent = [...seeds.map((p) => p.value), ...means.map((m) => m.mean!), ...ranges.flatMap((m) => [m.low!, m.high!])];
+  const x = { type: 'quantitative' as const, scale: { zero: false, padding: 8 }, axis: { format: axisFormat(extent, true) } };
   const color = { field: 'group', type: 'nominal' as const, legend: null, scale: { domain: groups } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -88,18 +114,17 @@ function finalSpec(s: Summary, groups: string[]): TopLevelSpec {
     width: 380,
     height: { step: 36 },
     layer: [
-      {
-        data: { values: means.filter((m) => m.low !== null) },
-        mark: { type: 'rule', strokeWidth: 2 },
-        encoding: { y, color, x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } },
-      },
+      // No CI with one seed per group: leave the layer out rather than give Vega an empty extent.
+      ...(ranges.length
+        ? [{ data: { values: ranges }, mark: { type: 'rule' as const, strokeWidth: 2 }, encoding: { y, color, x: { ...x, field: 'low', title: 'final test accuracy' }, x2: { field: 'high' } } }]
+        : []),
       {
         data: { values: seeds },
         mark: { type: 'point', opacity: 0.5, size: 30 },
         encoding: {
           y,
           color,
-          x: { field: 'value', type: 'quantitative' },
+          x: { ...x, field: 'value', title: 'final test accuracy' },
           tooltip: [
             { field: 'group', type: 'nominal', title: 'variant' },
             { field: 'seed', type: 'quantitative' },
@@ -113,7 +138,7 @@ function finalSpec(s: Summary, groups: string[]): TopLevelSpec {
         encoding: {
           y,
           color,
-          x: { field: 'mean', type: 'quantitative', title: 'final test accuracy', scale: { zero: false }, axis: { format: '.1%' } },
+          x: { ...x, field: 'mean', title: 'final test accuracy' },
           tooltip: [
             { field: 'group', type: 'nominal', title: 'variant' },
             { field: 'mean', type: 'quantitative', format: '.2%' },

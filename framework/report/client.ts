@@ -133,53 +133,92 @@ export const CLIENT_JS = String.raw`
     }
     status.textContent = 'Loading onnxruntime-web…';
     var totals = document.getElementById('demo-totals');
-    return configureOrt().then(function () {
-      var chain = Promise.resolve();
-      demo.models.forEach(function (m) {
-        chain = chain.then(function () {
-          status.textContent = 'Classifying with ' + m.variant + '…';
-          return ort.InferenceSession.create(b64(m.model), { executionProviders: ['wasm'] }).then(function (session) {
-            var inputName = m.input_name || session.inputNames[0];
-            var outputName = m.output_name || session.outputNames[0];
-            var dims = m.layout === 'nchw' ? [1, 1, demo.height, demo.width] : [1, size];
-            var result = { logits: [], predictions: [], correct: 0 };
-            state.results[m.variant] = result;
-            var inner = Promise.resolve();
-            for (var k = 0; k < n; k++) (function (k) {
-              inner = inner.then(function () {
-                var feeds = {};
-                feeds[inputName] = new ort.Tensor('float32', toInput(pixels.subarray(k * size, (k + 1) * size), m.preprocessing), dims);
-                return session.run(feeds).then(function (out) {
-                  var logits = Array.prototype.slice.call(out[outputName].data);
-                  var probs = probabilities(logits), pred = argmax(logits);
-                  result.logits.push(logits);
-                  result.predictions.push(pred);
-                  var ok = pred === demo.labels[k];
-                  if (ok) result.correct++;
-                  var li = el('li', ok ? 'ok' : 'bad');
-                  li.appendChild(el('span', 'variant', m.variant + ': '));
-                  li.appendChild(document.createTextNode(className(pred) + ' (' + (100 * probs[pred]).toFixed(0) + '%)' + (ok ? ' ✓' : ' ✗')));
-                  cards[k].appendChild(li);
-                });
-              });
-            })(k);
-            return inner.then(function () {
-              totals.appendChild(el('li', null, m.variant + ': ' + result.correct + ' of ' + n + ' correct'));
-              return session.release && session.release();
+    // The runs of each variant the reader can pick from; the first is shown first.
+    var variants = [], byVariant = {}, shown = {};
+    demo.models.forEach(function (m) {
+      if (!byVariant[m.variant]) { byVariant[m.variant] = []; variants.push(m.variant); }
+      byVariant[m.variant].push(m);
+    });
+    state.shown = shown;
+    function describeShown() {
+      var box = document.getElementById('demo-shown');
+      if (!box) return;
+      box.textContent = variants.map(function (v) { return shown[v] ? shown[v].run : v; }).join('; ');
+    }
+    function classify(m) {
+      status.textContent = 'Classifying with ' + m.run + '…';
+      shown[m.variant] = m;
+      describeShown();
+      // Predictions of the run shown before for this variant go away.
+      Array.prototype.slice.call(grid.querySelectorAll('li')).forEach(function (li) { if (li.__variant === m.variant) li.remove(); });
+      Array.prototype.slice.call(totals.children).forEach(function (li) { if (li.__variant === m.variant) li.remove(); });
+      return ort.InferenceSession.create(b64(m.model), { executionProviders: ['wasm'] }).then(function (session) {
+        var inputName = m.input_name || session.inputNames[0];
+        var outputName = m.output_name || session.outputNames[0];
+        var dims = m.layout === 'nchw' ? [1, 1, demo.height, demo.width] : [1, size];
+        var result = { run: m.run, logits: [], predictions: [], correct: 0 };
+        state.results[m.variant] = result;
+        var inner = Promise.resolve();
+        for (var k = 0; k < n; k++) (function (k) {
+          inner = inner.then(function () {
+            var feeds = {};
+            feeds[inputName] = new ort.Tensor('float32', toInput(pixels.subarray(k * size, (k + 1) * size), m.preprocessing), dims);
+            return session.run(feeds).then(function (out) {
+              var logits = Array.prototype.slice.call(out[outputName].data);
+              var probs = probabilities(logits), pred = argmax(logits);
+              result.logits.push(logits);
+              result.predictions.push(pred);
+              var ok = pred === demo.labels[k];
+              if (ok) result.correct++;
+              var li = el('li', ok ? 'ok' : 'bad');
+              li.__variant = m.variant;
+              li.appendChild(el('span', 'variant', m.variant + ': '));
+              li.appendChild(document.createTextNode(className(pred) + ' (' + (100 * probs[pred]).toFixed(0) + '%)' + (ok ? ' ✓' : ' ✗')));
+              cards[k].appendChild(li);
             });
           });
+        })(k);
+        return inner.then(function () {
+          var total = el('li', null, m.run + ': ' + result.correct + ' of ' + n + ' correct');
+          total.__variant = m.variant;
+          totals.appendChild(total);
+          return session.release && session.release();
         });
       });
-      return chain;
-    }).then(function () {
+    }
+    var busy = Promise.resolve();
+    function finished() {
       state.demo = 'done';
       status.textContent = 'Predicted in this browser with onnxruntime-web (wasm, one thread).';
-    }, function (err) {
+    }
+    function failed(err) {
       state.demo = 'error';
       state.error = String(err && err.message || err);
       status.textContent = 'The demo failed: ' + state.error;
       console.error('demo failed: ' + state.error);
+    }
+    var pick = document.getElementById('demo-pick');
+    variants.forEach(function (v) {
+      if (!pick || byVariant[v].length < 2) return;
+      var label = el('label', null, v + ': ');
+      var select = el('select');
+      select.setAttribute('data-variant', v);
+      byVariant[v].forEach(function (m, i) {
+        var option = el('option', null, m.run);
+        option.value = String(i);
+        select.appendChild(option);
+      });
+      select.addEventListener('change', function () {
+        state.demo = 'pending';
+        busy = busy.then(function () { return classify(byVariant[v][Number(select.value)]); }).then(finished, failed);
+      });
+      label.appendChild(select);
+      pick.appendChild(label);
     });
+    return configureOrt().then(function () {
+      variants.forEach(function (v) { busy = busy.then(function () { return classify(byVariant[v][0]); }); });
+      return busy;
+    }).then(finished, failed);
   }
 
   drawCharts().then(function () { return data.demo ? runDemo() : (state.demo = 'none'); });

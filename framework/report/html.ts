@@ -10,7 +10,7 @@ import { CLIENT_JS } from './client.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
 import type { Preprocessing } from './onnx-meta.js';
 import type { Describe } from './stats.js';
-import { cellText, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
 
 /** What the page's demo needs, all inline (base64), so file:// needs no fetch. */
 export interface DemoPage {
@@ -24,6 +24,8 @@ export interface DemoPage {
   width: number;
   models: {
     variant: string;
+    /** Which run this model is: `batchnorm [train.optimizer.lr=0.01] seed 1 (run 0123...)`. */
+    run: string;
     /** Path of the .onnx beside the page (for download). */
     file: string;
     /** Model bytes, base64. */
@@ -92,9 +94,9 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
       h(v.group) + (v.is_reference ? ' <em>(reference)</em>' : ''),
       String(v.final_test_accuracy.n),
       meanStd(v.final_test_accuracy, pctF, (x) => (x * 100).toFixed(1)),
-      fmtInterval(v.final_test_accuracy.ci95, pctF),
+      fmtCi(v.final_test_accuracy, pctF),
       meanStd(v.final_test_loss, lossF, lossF),
-      fmtInterval(v.final_test_loss.ci95, lossF),
+      fmtCi(v.final_test_loss, lossF),
       v.seconds_per_run.mean === null ? 'n/a' : `${v.seconds_per_run.mean.toFixed(1)} s`,
       `${v.runs.finished} / ${v.runs.total}`,
     ]),
@@ -175,9 +177,16 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
   ]
     .map(([k, v]) => `<li>${h(k)}: ${h(v)}</li>`)
     .join('');
+  // Which run each variant's predictions come from is always said; with several runs per variant
+  // (a matrix study) the reader picks one per variant (the page's script fills #demo-pick).
+  const firstOf = new Map<string, DemoPage['models'][number]>();
+  for (const m of demo?.models ?? []) if (!firstOf.has(m.variant)) firstOf.set(m.variant, m);
   const demoSection = demo
     ? `<section id="demo"><h2>Live predictions</h2>
-<p>Each variant's exported ONNX model (${demo.models.map((m) => `<a href="${h(m.file)}">${h(m.variant)}</a>`).join(', ')}) classifies ${demo.labels.length} test images right here in the browser.</p>
+<p>Exported ONNX models classify ${demo.labels.length} test images right here in the browser. Shown: <span id="demo-shown">${[...firstOf.values()]
+        .map((m) => `<a href="${h(m.file)}">${h(m.run)}</a>`)
+        .join('; ')}</span>.</p>
+<div id="demo-pick"></div>
 <p id="demo-status" class="meta">Waiting for the charts…</p><ul id="demo-totals"></ul><div id="demo-grid"></div></section>`
     : '';
   const pageData = { charts: [...charts, ...heatmaps].map((c) => ({ id: c.id, spec: c.spec })), demo: demo ?? null };

@@ -5,13 +5,13 @@
 import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { escapeMd as md } from './escape.js';
 import type { Describe } from './stats.js';
-import { cellText, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
 
 const pct = (x: number | null) => fmtPct(x);
 const num = (x: number | null, digits = 3) => (x === null ? 'n/a' : x.toFixed(digits));
 const meanStd = (d: Describe, f: (x: number) => string, stdF: (x: number) => string) =>
   d.mean === null ? 'n/a' : d.std === null ? f(d.mean) : `${f(d.mean)} ± ${stdF(d.std)}`;
-const ciOf = (d: Describe, f: (x: number) => string) => fmtInterval(d.ci95, f);
+const ciOf = (d: Describe, f: (x: number) => string) => fmtCi(d, f);
 const pctF = (x: number) => `${(x * 100).toFixed(1)}%`;
 const ptsF = (x: number) => (x * 100).toFixed(1);
 const lossF = (x: number) => x.toFixed(3);

@@ -5,7 +5,7 @@ import { mean, sampleStandardDeviation } from 'simple-statistics';
 import { compile } from 'vega-lite';
 import { afterAll, describe as suite, expect, test } from 'vitest';
 import { UserError } from '../util/errors.js';
-import { buildCharts } from './charts.js';
+import { axisFormat, buildCharts } from './charts.js';
 import { CLIENT_JS } from './client.js';
 import { escapeMd, jsonForScript } from './escape.js';
 import { buildSummary, finalEpoch, renderHtml, renderMarkdown, verdictLines, welch, writeReport, type RunRecord, type StudyInput } from './index.js';
@@ -303,5 +303,14 @@ suite('writeReport', () => {
     await expect(writeReport(s, { outDir: join(work, 'reports', 'bad'), demo: { ...demo, models: [{ variant: 'x', onnxPath: join(work, 'missing.onnx') }] } })).rejects.toThrow(UserError);
     await expect(writeReport(s, { outDir: join(work, 'reports', 'bad'), demo: { ...demo, labels: labels.subarray(1) } })).rejects.toThrow(/pixels for 5 labels/);
     expect(existsSync(join(work, 'reports', 'bad'))).toBe(false);
+  });
+});
+
+suite('axis formats (issue 11: no repeated tick labels)', () => {
+  test('gives enough digits for about five distinct ticks over the data span', () => {
+    expect(axisFormat([0.735, 0.745], true)).toBe('.1%');
+    expect(axisFormat([0.1, 0.9], true)).toBe('.0%');
+    expect(axisFormat([0.7401, 0.7404], true)).toBe('.3%');
+    expect(axisFormat([0.3, 2.3], false)).toBe('.1f');
   });
 });

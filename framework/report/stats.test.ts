@@ -87,3 +87,23 @@ test('epochs to reach a target', () => {
   expect(epochsToReach(curve, 0.9)).toBeNull();
   expect(epochsToReach(curve, null)).toBeNull();
 });
+
+suite('bounded metrics (issue 11: accuracy CIs never outside 0-100%)', () => {
+  test('a t interval past the bounds is cut and flagged; inside, it is untouched', () => {
+    const near = describe([0.93, 0.999], [0, 1]);
+    expect(near.ci95!.high).toBe(1);
+    expect(near.ci95!.low).toBeGreaterThan(0);
+    expect(near.ci95_clamped).toBe(true);
+    const unbounded = describe([0.93, 0.999]);
+    expect(unbounded.ci95!.high).toBeGreaterThan(1);
+    expect(unbounded.ci95_clamped).toBeUndefined();
+    const inside = describe([0.5, 0.51, 0.52], [0, 1]);
+    expect(inside.ci95).toEqual(describe([0.5, 0.51, 0.52]).ci95);
+    expect(inside.ci95_clamped).toBeUndefined();
+  });
+  test('a difference of accuracies stays within -1..1', () => {
+    const w = welch([0.99, 0.2], [0.1, 0.12], [0, 1]);
+    expect(w.ci95!.high).toBeLessThanOrEqual(1);
+    expect(w.ci95!.low).toBeGreaterThanOrEqual(-1);
+  });
+});

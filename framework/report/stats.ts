@@ -26,8 +26,10 @@ export interface Describe {
   mean: number | null;
   /** Sample standard deviation (n - 1); null for n < 2. */
   std: number | null;
-  /** 95% CI of the mean with the t distribution (df = n - 1); null for n < 2. */
+  /** 95% CI of the mean with the t distribution (df = n - 1), within the metric's bounds; null for n < 2. */
   ci95: Interval | null;
+  /** Present (true) when the t interval ran past the metric's bounds (accuracy 0-1, loss >= 0) and was cut there. */
+  ci95_clamped?: true;
   min: number | null;
   max: number | null;
 }
@@ -61,7 +63,18 @@ export function tTwoSidedP(t: number, df: number): number {
 
 const finite = (xs: readonly number[]) => xs.filter((x) => Number.isFinite(x));
 
-export function describe(values: readonly number[]): Describe {
+/** The values a metric can take: an interval past them is cut to them (a mean cannot leave them). */
+export type Bounds = readonly [low: number, high: number];
+export const ACCURACY_BOUNDS: Bounds = [0, 1];
+export const NONNEGATIVE: Bounds = [0, Infinity];
+
+export function clampInterval(ci: Interval, [lo, hi]: Bounds): { ci: Interval; clamped: boolean } {
+  const low = Math.max(lo, ci.low);
+  const high = Math.min(hi, ci.high);
+  return { ci: { low, high }, clamped: low !== ci.low || high !== ci.high };
+}
+
+export function describe(values: readonly number[], bounds?: Bounds): Describe {
   const xs = finite(values);
   const n = xs.length;
   const excluded = values.length - n;
@@ -72,14 +85,17 @@ export function describe(values: readonly number[]): Describe {
   if (n < 2) return { n, excluded, mean, std: null, ci95: null, min, max };
   const std = sampleStandardDeviation(xs);
   const half = tQuantile(0.975, n - 1) * (std / Math.sqrt(n));
-  return { n, excluded, mean, std, ci95: { low: mean - half, high: mean + half }, min, max };
+  const raw = { low: mean - half, high: mean + half };
+  if (!bounds) return { n, excluded, mean, std, ci95: raw, min, max };
+  const { ci, clamped } = clampInterval(raw, bounds);
+  return { n, excluded, mean, std, ci95: ci, ...(clamped ? { ci95_clamped: true as const } : {}), min, max };
 }
 
 /**
  * Welch's t-test of mean(a) - mean(b), two-sided, with its 95% CI. Needs two finite values on each
  * side; with zero variance on both sides the test is undefined (null), though the difference is not.
  */
-export function welch(aValues: readonly number[], bValues: readonly number[]): Welch {
+export function welch(aValues: readonly number[], bValues: readonly number[], bounds?: Bounds): Welch {
   const a = finite(aValues);
   const b = finite(bValues);
   const diff = a.length && b.length ? ssMean(a) - ssMean(b) : null;
@@ -92,7 +108,10 @@ export function welch(aValues: readonly number[], bValues: readonly number[]): W
   const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
   const t = diff / se;
   const half = tQuantile(0.975, df) * se;
-  return { diff, se, t, df, p: tTwoSidedP(t, df), ci95: { low: diff - half, high: diff + half } };
+  const raw = { low: diff - half, high: diff + half };
+  // A difference of two bounded means is bounded by the width of the bounds (accuracy: -1 to 1).
+  const ci95 = bounds ? clampInterval(raw, [bounds[0] - bounds[1], bounds[1] - bounds[0]]).ci : raw;
+  return { diff, se, t, df, p: tTwoSidedP(t, df), ci95 };
 }
 
 /**

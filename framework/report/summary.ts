@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../util/hash.js';
 import type { Hypothesis } from '../config/index.js';
 import { evaluateClaims, type ClaimResult } from './claims.js';
-import { describe, epochsToReach, welch, type Describe, type Interval, type Welch } from './stats.js';
+import { ACCURACY_BOUNDS, describe, epochsToReach, NONNEGATIVE, welch, type Describe, type Interval, type Welch } from './stats.js';
 
 export type { MatrixCell };
 
@@ -205,7 +205,8 @@ function epochStats(runs: RunRecord[]): EpochStats[] {
     .sort((a, b) => a - b)
     .map((epoch) => {
       const es = byEpoch.get(epoch)!;
-      const of = (k: 'test_accuracy' | 'test_loss' | 'train_loss' | 'train_accuracy' | 'seconds') => describe(es.map((e) => e[k]));
+      const of = (k: 'test_accuracy' | 'test_loss' | 'train_loss' | 'train_accuracy' | 'seconds') =>
+        describe(es.map((e) => e[k]), k.endsWith('accuracy') ? ACCURACY_BOUNDS : NONNEGATIVE);
       return {
         epoch,
         test_accuracy: of('test_accuracy'),
@@ -226,7 +227,7 @@ function onnxParity(runs: RunRecord[]): OnnxParity | null {
     max_abs_diff: Math.max(...withOnnx.map((r) => r.onnx!.max_abs_diff)),
     max_accuracy_gap: Math.max(...withOnnx.map((r) => Math.abs(r.onnx!.test_accuracy - (finalEpoch(r)?.test_accuracy ?? NaN)) || 0)),
     min_prediction_agreement: agreements.length ? Math.min(...agreements) : null,
-    test_accuracy: describe(withOnnx.map((r) => r.onnx!.test_accuracy)),
+    test_accuracy: describe(withOnnx.map((r) => r.onnx!.test_accuracy), ACCURACY_BOUNDS),
   };
 }
 
@@ -240,10 +241,10 @@ function variantStats(variant: string, matrix: MatrixCell, all: RunRecord[], ref
     is_reference: variant === reference,
     seeds: done.map((r) => r.seed),
     runs: counts(all),
-    final_test_accuracy: describe(finals.map((e) => e.test_accuracy)),
-    final_test_loss: describe(finals.map((e) => e.test_loss)),
-    final_train_loss: describe(finals.map((e) => e.train_loss)),
-    seconds_per_run: describe(done.map((r) => r.seconds).filter((s): s is number => s !== null)),
+    final_test_accuracy: describe(finals.map((e) => e.test_accuracy), ACCURACY_BOUNDS),
+    final_test_loss: describe(finals.map((e) => e.test_loss), NONNEGATIVE),
+    final_train_loss: describe(finals.map((e) => e.train_loss), NONNEGATIVE),
+    seconds_per_run: describe(done.map((r) => r.seconds).filter((s): s is number => s !== null), NONNEGATIVE),
     epochs: epochStats(done),
     onnx: onnxParity(done),
   };
@@ -259,6 +260,10 @@ export function fmtP(p: number | null): string {
   return p < 0.001 ? 'p < 0.001' : `p = ${p.toPrecision(2)}`;
 }
 export const fmtInterval = (ci: Interval | null, f: (x: number) => string) => (ci ? `${f(ci.low)} to ${f(ci.high)}` : 'n/a');
+
+/** A statistic's CI as text: "n too small" where one seed cannot give one, "(cut at the bounds)" when clamped. */
+export const fmtCi = (d: Describe, f: (x: number) => string): string =>
+  d.ci95 ? `${fmtInterval(d.ci95, f)}${d.ci95_clamped ? ' (cut at the bounds)' : ''}` : d.n === 1 ? 'n too small (1 seed)' : 'n/a';
 
 /**
  * The verdict of a comparison in one sentence, worded from the statistics: "beats"/"trails" only when
@@ -315,7 +320,7 @@ export function verdictLines(s: Summary): string[] {
 function compare(g: VariantStats, ref: VariantStats | undefined, refName: string, gRuns: RunRecord[], refRuns: RunRecord[]): Comparison {
   const finals = (rs: RunRecord[], k: 'test_accuracy' | 'test_loss') => rs.filter(usable).map((r) => finalEpoch(r)![k]);
   const metric = (k: 'test_accuracy' | 'test_loss'): MetricComparison => ({
-    ...welch(finals(gRuns, k), finals(refRuns, k)),
+    ...welch(finals(gRuns, k), finals(refRuns, k), k === 'test_accuracy' ? ACCURACY_BOUNDS : undefined),
     mean: g[`final_${k}`].mean,
     reference_mean: ref ? ref[`final_${k}`].mean : null,
   });

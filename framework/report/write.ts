@@ -17,8 +17,11 @@ import { readOnnxInfo } from './onnx-meta.js';
 import type { Summary } from './summary.js';
 
 export interface DemoInput {
-  /** One model per variant shown in the demo (e.g. the first seed's run of each variant). */
-  models: { variant: string; onnxPath: string }[];
+  /**
+   * The runs the demo can show: at least one per variant (the first is shown first). `run` says which
+   * run a model is (variant, matrix cell, seed, key); with several per variant the page lets the reader pick.
+   */
+  models: { variant: string; onnxPath: string; run?: string }[];
   /** n * height * width uint8 pixels. */
   images: Uint8Array;
   labels: Uint8Array;
@@ -94,8 +97,9 @@ function writeInto(dir: string, summary: Summary, demo: DemoInput | undefined): 
     writeFileSync(join(dir, ortDir, 'ort-wasm-embedded.js'), embeddedOrtScript(ortSrc));
     mkdirSync(join(dir, 'models'), { recursive: true });
     const used = new Set<string>();
-    const models = demo.models.map((m) => {
+    const models = demo.models.map((m, i) => {
       let name = fileSafe(m.variant);
+      if (used.has(name)) name = `${name}-${i + 1}`;
       while (used.has(name)) name += '_';
       used.add(name);
       const bytes = readFileSync(m.onnxPath);
@@ -104,6 +108,7 @@ function writeInto(dir: string, summary: Summary, demo: DemoInput | undefined): 
       writeFileSync(join(dir, file), bytes);
       return {
         variant: m.variant,
+        run: m.run ?? m.variant,
         file,
         model: bytes.toString('base64'),
         input_name: info.inputName,
