@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { RunConfig } from '../config/schema.js';
+import { runConfig } from '../config/resolve.js';
 import { initBackend } from '../train/backend.js';
 import { trainModel, type TrainData } from '../train/loop.js';
 import { fashionSlice } from '../train/testing.js';
@@ -26,26 +26,14 @@ let bytes: Uint8Array;
 beforeAll(async () => {
   await initBackend('wasm');
   data = { ...fashionSlice({ trainPerClass: 20, testPerClass: 20, shape: 'flat' }), inputShape: [28, 28, 1] };
-  const cfg: RunConfig = {
-    dataset: { scale: 255 },
-    model: {
-      type: 'cnn',
-      hidden: [16],
-      conv: { filters: [4], kernel_size: 3, pool: 'max' },
-      activation: 'relu',
-      norm: 'batch',
-      dropout: 0,
-      init: 'pytorch',
+  const cfg = runConfig(
+    {
+      dataset: { scale: 255 },
+      model: { type: 'cnn', hidden: [16], conv: { filters: [4], kernel_size: 3, pool: 'max' }, norm: 'batch' },
+      train: { epochs: 1, batch_size: 32, optimizer: { type: 'adam', lr: 0.003 }, backend: 'wasm' },
     },
-    train: {
-      epochs: 1,
-      batch_size: 32,
-      optimizer: { type: 'adam', lr: 0.003, momentum: 0, nesterov: false, weight_decay: 0, beta1: 0.9, beta2: 0.999, rho: 0.99, epsilon: 1e-8 },
-      schedule: 'none',
-      backend: 'wasm',
-    },
-    seed: 3,
-  };
+    3,
+  );
   const outcome = await trainModel(cfg, data);
   expect(outcome.status).toBe('FINISHED');
   model = outcome.model;
