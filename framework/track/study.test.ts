@@ -97,6 +97,12 @@ describe('the study parent', () => {
     await store.setTag((await store.searchRuns(a.experimentId, { parentRunId: a.parentRunId }))[0]!.info.run_id, BNX_TAG.configSha256, 'sha');
     expect((await study(store, 's')).parentRunId).toBe(a.parentRunId);
     await expect(openStudy(store, { experimentName: 's', studyName: 'nope', configSha256: 'sha', studyYaml: '', create: false })).rejects.toThrow(/No runs of study 'nope'/);
+    // A read-only open of a study whose experiment does not exist creates nothing.
+    const before = (await store.listExperiments()).map((e) => e.name);
+    await expect(openStudy(store, { experimentName: 'other', studyName: 'other', configSha256: 'sha', studyYaml: '', create: false })).rejects.toThrow(
+      /No runs of study 'other' in .* \(no experiment 'other'\)/,
+    );
+    expect((await store.listExperiments()).map((e) => e.name)).toEqual(before);
   });
 
   it('is marked RUNNING again when a finished study resumes, if asked', async () => {

@@ -64,7 +64,12 @@ export async function openStudy(
   o: { experimentName: string; studyName: string; configSha256: string; studyYaml: string; create?: boolean; markRunning?: boolean },
 ): Promise<StudyRef> {
   const create = o.create ?? true;
-  const experimentId = await store.getOrCreateExperiment(o.experimentName);
+  // Reading never writes: a read-only command looks the experiment up instead of creating it.
+  const existing = create ? undefined : (await store.listExperiments()).find((e) => e.name === o.experimentName);
+  if (!create && !existing) {
+    throw new UserError(`No runs of study '${o.studyName}' in ${store.uri} (no experiment '${o.experimentName}')`, ['run the study first: bnx run <study.yaml>']);
+  }
+  const experimentId = existing ? existing.experiment_id : await store.getOrCreateExperiment(o.experimentName);
   const tags = { [BNX_TAG.kind]: 'study', [BNX_TAG.study]: o.studyName, [BNX_TAG.configSha256]: o.configSha256 };
   // Two processes starting at once may both create a parent; the oldest one is the parent for everyone.
   const parents = (await store.searchRuns(experimentId, { tags })).filter((r) => !r.data.tags[TAG.parentRunId]).sort(byStart);
