@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { RunConfig } from '../config/schema.js';
-import type { Run, TrackingStore } from '../track/index.js';
+import { ARTIFACT, BNX_TAG, type Run, type TrackingStore } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 
 async function findRun(store: TrackingStore, keyOrId: string): Promise<Run> {
   const found: Run[] = [];
   for (const exp of await store.listExperiments()) {
-    found.push(...(await store.searchRuns(exp.experiment_id, { tags: { 'bnx.run_key': keyOrId } })));
+    found.push(...(await store.searchRuns(exp.experiment_id, { tags: { [BNX_TAG.runKey]: keyOrId } })));
   }
   if (!found.length && /^[0-9a-f]{32}$/.test(keyOrId)) {
     try {
@@ -34,11 +34,12 @@ export async function exportCommand(key: string, o: { trackingUri?: string; out?
   const { openStoreForReading } = await import('../track/index.js');
   const store = await openStoreForReading(o.trackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? resolve('mlruns'));
   const run = await findRun(store, key);
-  const runKey = run.data.tags['bnx.run_key'] ?? key;
+  const runKey = run.data.tags[BNX_TAG.runKey] ?? key;
   const work = mkdtempSync(join(tmpdir(), 'bnx-export-'));
   try {
-    for (const f of ['model.json', 'weights.bin']) await store.downloadArtifact(run.info.run_id, `model/tfjs/${f}`, join(work, 'tfjs', f));
-    await store.downloadArtifact(run.info.run_id, 'config.yaml', join(work, 'config.yaml'));
+    await store.downloadArtifact(run.info.run_id, ARTIFACT.tfjsModel, join(work, 'tfjs', 'model.json'));
+    await store.downloadArtifact(run.info.run_id, ARTIFACT.tfjsWeights, join(work, 'tfjs', 'weights.bin'));
+    await store.downloadArtifact(run.info.run_id, ARTIFACT.config, join(work, 'config.yaml'));
     const config = parseYaml(readFileSync(join(work, 'config.yaml'), 'utf8')) as RunConfig & { key: string };
 
     const { initBackend } = await import('../train/index.js');

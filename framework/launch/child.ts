@@ -5,7 +5,7 @@
  */
 import { executeRun } from './execute-run.js';
 import { describeFsError } from '../util/fs-errors.js';
-import type { RunJob, RunOutcome } from './job.js';
+import { diedOutcome, type RunJob, type RunOutcome } from './job.js';
 import type { ChildMessage, ParentMessage } from './local.js';
 
 let current: AbortController | undefined;
@@ -50,7 +50,7 @@ async function runJob(job: RunJob): Promise<void> {
   } catch (err) {
     // Recording the run's end failed (a full disk, an unwritable store): the parent records it.
     const reason = `training process could not record the run: ${describeFsError(err) ?? (err instanceof Error ? err.message : String(err))}`;
-    outcome = { key: job.run.key, runId: job.runId, status: 'FAILED', reason, backend: null, seconds: 0, epochs: [], onnx: null };
+    outcome = diedOutcome(job, reason);
   }
   current = undefined;
   send({ type: 'done', outcome });

@@ -5,11 +5,9 @@
 import { mkdtempSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir } from 'node:os';
 import { join, relative, isAbsolute } from 'node:path';
-import type { Run } from '../track/index.js';
+import { ARTIFACT, BNX_TAG, EPOCH_METRICS, REPORT_FILES, readRunRecord, type Run } from '../track/index.js';
 import type { StudyContext } from './orchestrate.js';
 import type { DemoInput, RunRecord, StudyInput, EpochRecord } from '../report/index.js';
-
-const EPOCH_KEYS = ['train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'epoch_seconds', 'lr'] as const;
 
 /** Finished beats anything else; among equals the newest attempt wins. */
 function pick(runs: Run[]): Run | undefined {
@@ -30,7 +28,7 @@ const shown = (p: string): string => {
 
 async function epochsOf(ctx: StudyContext, run: Run): Promise<EpochRecord[]> {
   const byStep = new Map<number, Record<string, number>>();
-  for (const key of EPOCH_KEYS) {
+  for (const key of EPOCH_METRICS) {
     for (const m of await ctx.store.getMetricHistory(run.info.run_id, key)) {
       const row = byStep.get(m.step) ?? {};
       row[key === 'epoch_seconds' ? 'seconds' : key] = m.value;
@@ -59,7 +57,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
   const all = await ctx.store.searchRuns(ctx.experimentId, {});
   const byKey = new Map<string, Run[]>();
   for (const r of all) {
-    const key = r.data.tags['bnx.run_key'];
+    const key = r.data.tags[BNX_TAG.runKey];
     if (key) byKey.set(key, [...(byKey.get(key) ?? []), r]);
   }
 
@@ -72,38 +70,26 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
       continue;
     }
     chosen.set(p.key, run);
-    const m = run.data.metrics;
-    const onnxPath = localArtifactPath(run, 'model/model.onnx');
+    const rec = readRunRecord(run);
+    const onnxPath = localArtifactPath(run, ARTIFACT.onnx);
+    const reason = rec.failureReason ?? rec.killedReason;
     runs.push({
       key: p.key,
       variant: p.variant,
       matrix: p.matrix,
       seed: p.seed,
       status: run.info.status as RunRecord['status'],
-      ...(run.data.tags['bnx.failure_reason'] ? { reason: run.data.tags['bnx.failure_reason'] } : {}),
-      backend: run.data.tags['bnx.backend'] ?? null,
-      seconds: m.run_seconds ?? null,
+      ...(reason ? { reason } : {}),
+      backend: rec.backend,
+      seconds: rec.seconds,
       mlflow_run_id: run.info.run_id,
       epochs: await epochsOf(ctx, run),
-      onnx:
-        m.onnx_max_abs_diff !== undefined
-          ? {
-              path: onnxPath ? shown(onnxPath) : `${run.info.artifact_uri}/model/model.onnx`,
-              test_accuracy: m.onnx_test_accuracy!,
-              max_abs_diff: m.onnx_max_abs_diff,
-              prediction_agreement: m.onnx_prediction_agreement,
-            }
-          : null,
+      onnx: rec.onnx ? { path: onnxPath ? shown(onnxPath) : `${run.info.artifact_uri}/${ARTIFACT.onnx}`, ...rec.onnx } : null,
     });
   }
 
   const first = [...chosen.values()].find((r) => r.info.status === 'FINISHED');
-  const tags = first?.data.tags ?? {};
-  const versions = Object.fromEntries(
-    Object.entries(tags)
-      .filter(([k]) => k.startsWith('bnx.version.'))
-      .map(([k, v]) => [k.slice('bnx.version.'.length), v]),
-  );
+  const env = first ? readRunRecord(first) : undefined;
   const { loadDataset } = await import('../data/index.js');
   const ds = await loadDataset(ctx.dataset);
   const study: StudyInput = {
@@ -115,11 +101,11 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
     variant_order: Object.keys(ctx.study.config.variants),
     runs,
     environment: {
-      backend: tags['bnx.backend'] ?? 'unknown',
-      versions: { bnx: tags['bnx.version'] ?? 'unknown', ...versions },
-      cpu: tags['bnx.cpu'] ?? cpus()[0]?.model ?? 'unknown',
-      cores: Number(tags['bnx.cores'] ?? cpus().length),
-      node: tags['bnx.version.node'] ?? process.version,
+      backend: env?.backend ?? 'unknown',
+      versions: { bnx: env?.bnxVersion ?? 'unknown', ...env?.versions },
+      cpu: env?.cpu ?? cpus()[0]?.model ?? 'unknown',
+      cores: env?.cores ?? cpus().length,
+      node: env?.versions.node ?? process.version,
       platform: `${platform()}-${arch()}`,
     },
     dataset: {
@@ -144,10 +130,10 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
       if (cellsSeen.has(cell)) continue;
       cellsSeen.add(cell);
       const run = chosen.get(p.key)!;
-      let path = localArtifactPath(run, 'model/model.onnx');
+      let path = localArtifactPath(run, ARTIFACT.onnx);
       if (!path) {
         path = join(mkdtempSync(join(tmpdir(), 'bnx-demo-')), `${variant}.onnx`);
-        await ctx.store.downloadArtifact(run.info.run_id, 'model/model.onnx', path);
+        await ctx.store.downloadArtifact(run.info.run_id, ARTIFACT.onnx, path);
       }
       models.push({ variant, onnxPath: path, run: `${groupLabel(variant, p.matrix)} seed ${p.seed} (run ${p.key})` });
     }
@@ -163,9 +149,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
 
 /** The parent run carries the study's report once written. */
 export async function logReport(ctx: StudyContext, dir: string, files: string[]): Promise<void> {
-  for (const name of files) {
-    if (name === 'report.md' || name === 'summary.json' || name === 'index.html') {
-      await ctx.store.logArtifact(ctx.parentRunId, join(dir, name), `report/${name}`);
-    }
+  for (const name of REPORT_FILES) {
+    if (files.includes(name)) await ctx.store.logArtifact(ctx.parentRunId, join(dir, name), ARTIFACT.report(name));
   }
 }

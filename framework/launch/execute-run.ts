@@ -12,21 +12,13 @@ import type { RunConfig } from '../config/schema.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
 import type { EpochEvent, OnnxFigures, RunJob, RunOutcome } from './job.js';
+import { ARTIFACT, BNX_TAG as RUN_TAG, RUN_METRIC, epochMetrics, identityTags, outcomeTags, statusOfKind, type OutcomeKind } from '../track/index.js';
+
 
 export interface ExecuteOptions {
   onEpoch?: (e: EpochEvent) => void;
   signal?: AbortSignal;
   log?: (message: string) => void;
-}
-
-const EPOCH_METRICS = ['train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'val_loss', 'val_accuracy', 'lr'] as const;
-
-/** The metrics logged per epoch (step = epoch); `seconds` is logged as epoch_seconds. */
-export function epochMetrics(m: Record<string, number | undefined>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of EPOCH_METRICS) if (typeof m[k] === 'number') out[k] = m[k]!;
-  if (typeof m.seconds === 'number') out.epoch_seconds = m.seconds;
-  return out;
 }
 
 function note(job: RunJob, status: string, epochs: Record<string, number>[], onnx: OnnxFigures | null, reason?: string): string {
@@ -56,23 +48,23 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
   let backendName: string | null = null;
   let onnx: OnnxFigures | null = null;
 
-  const finish = async (status: RunOutcome['status'], reason?: string): Promise<RunOutcome> => {
+  const finish = async (kind: Exclude<OutcomeKind, 'died'>, reason?: string): Promise<RunOutcome> => {
+    const status = statusOfKind(kind);
     const seconds = (performance.now() - started) / 1000;
     const summary = { key: job.run.key, name: job.run.name, status, reason, backend: backendName, seconds, epochs, onnx };
-    writeFileSync(join(work, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    await store.logArtifact(runId, join(work, 'metrics.json'), 'metrics.json');
-    if (reason) await store.setTag(runId, 'bnx.failure_reason', reason.slice(0, 4000));
-    await store.logBatch(runId, { metrics: [{ key: 'run_seconds', value: seconds, timestamp: Date.now(), step: 0 }] });
+    writeFileSync(join(work, ARTIFACT.metrics), `${JSON.stringify(summary, null, 2)}\n`);
+    await store.logArtifact(runId, join(work, ARTIFACT.metrics), ARTIFACT.metrics);
+    await store.logBatch(runId, { tags: outcomeTags(kind, reason), metrics: [{ key: RUN_METRIC.seconds, value: seconds, timestamp: Date.now(), step: 0 }] });
     await finishRun(store, runId, status, { note: note(job, status, epochs, onnx, reason) });
     rmSync(work, { recursive: true, force: true });
-    return { key: job.run.key, runId, status, reason, backend: backendName, seconds, epochs, onnx };
+    return { key: job.run.key, runId, kind, status, reason, backend: backendName, seconds, epochs, onnx };
   };
 
   try {
     const { loadDataset, prepareData } = await import('../data/index.js');
     const ds = await loadDataset(job.dataset, { log });
     if (job.dataDigest && ds.identity.digest !== job.dataDigest) {
-      return await finish('FAILED', `the dataset changed since the study was planned (digest ${ds.identity.digest.slice(0, 12)}, planned ${job.dataDigest.slice(0, 12)}); run the study again to re-plan`);
+      return await finish('failed', `the dataset changed since the study was planned (digest ${ds.identity.digest.slice(0, 12)}, planned ${job.dataDigest.slice(0, 12)}); run the study again to re-plan`);
     }
     const { initBackend, trainModel } = await import('../train/index.js');
     const backend = await initBackend(job.backend ?? config.train.backend);
@@ -88,26 +80,25 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
       variant: job.run.variant,
       ...Object.fromEntries(Object.entries(job.run.matrix).map(([k, v]) => [`matrix.${k}`, matrixValueText(v)])),
     };
-    const versions = Object.entries(backend.versions ?? {}).map(([k, v]) => [`bnx.version.${k}`, String(v)]);
     await logRunRecord(store, runId, {
       params,
-      tags: {
-        'bnx.run_key': job.run.key,
-        'bnx.variant': job.run.variant,
-        'bnx.seed': String(job.run.seed),
-        'bnx.matrix': JSON.stringify(job.run.matrix),
-        'bnx.config_sha256': job.configSha256,
-        'bnx.study': job.study,
-        'bnx.backend': backend.name,
-        'bnx.backend_requested': backend.requested,
-        'bnx.version': BNX_VERSION,
-        'bnx.host': hostname(),
-        'bnx.cpu': cpus()[0]?.model ?? 'unknown',
-        'bnx.cores': String(cpus().length),
-        ...Object.fromEntries(versions),
-        ...(job.gitCommit ? { 'mlflow.source.git.commit': job.gitCommit } : {}),
-        'mlflow.source.name': job.studyFile,
-      },
+      tags: identityTags({
+        runKey: job.run.key,
+        variant: job.run.variant,
+        seed: job.run.seed,
+        matrix: job.run.matrix,
+        configSha256: job.configSha256,
+        study: job.study,
+        backend: backend.name,
+        backendRequested: backend.requested,
+        bnxVersion: BNX_VERSION,
+        host: hostname(),
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        versions: Object.fromEntries(Object.entries(backend.versions ?? {}).map(([k, v]) => [k, String(v)])),
+        gitCommit: job.gitCommit,
+        sourceName: job.studyFile,
+      }),
       dataset: {
         name: ds.identity.name,
         digest: ds.identity.digest.slice(0, 36),
@@ -117,8 +108,8 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
         context: 'training',
       },
     });
-    writeFileSync(join(work, 'config.yaml'), toYaml({ key: job.run.key, name: job.run.name, variant: job.run.variant, matrix: job.run.matrix, ...config }));
-    await store.logArtifact(runId, join(work, 'config.yaml'), 'config.yaml');
+    writeFileSync(join(work, ARTIFACT.config), toYaml({ key: job.run.key, name: job.run.name, variant: job.run.variant, matrix: job.run.matrix, ...config }));
+    await store.logArtifact(runId, join(work, ARTIFACT.config), ARTIFACT.config);
 
     // Tracking writes are chained so the training loop never waits on I/O between epochs.
     let logging: Promise<void> = Promise.resolve();
@@ -138,14 +129,14 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     await logging;
     if (outcome.status !== 'FINISHED') {
       outcome.model.dispose();
-      return await finish(outcome.status, outcome.reason ?? (outcome.status === 'KILLED' ? 'interrupted' : 'training failed'));
+      return await finish(outcome.status === 'KILLED' ? 'killed' : 'failed', outcome.reason ?? (outcome.status === 'KILLED' ? 'interrupted' : 'training failed'));
     }
 
     const { saveModelArtifacts } = await import('../model/index.js');
     const tfjsDir = join(work, 'tfjs');
     await saveModelArtifacts(outcome.model, tfjsDir);
-    await store.logArtifact(runId, join(tfjsDir, 'model.json'), 'model/tfjs/model.json');
-    await store.logArtifact(runId, join(tfjsDir, 'weights.bin'), 'model/tfjs/weights.bin');
+    await store.logArtifact(runId, join(tfjsDir, 'model.json'), ARTIFACT.tfjsModel);
+    await store.logArtifact(runId, join(tfjsDir, 'weights.bin'), ARTIFACT.tfjsWeights);
 
     if (job.exportOnnx) {
       const { exportAndVerify } = await import('../export/index.js');
@@ -156,29 +147,29 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
         layout: config.model.type === 'cnn' ? 'nhwc' : 'flat',
         outPath: join(work, 'model.onnx'),
       });
-      await store.logArtifact(runId, join(work, 'model.onnx'), 'model/model.onnx');
+      await store.logArtifact(runId, join(work, 'model.onnx'), ARTIFACT.onnx);
       const artifactUri = (await store.getRun(runId)).info.artifact_uri;
-      onnx = { path: `${artifactUri.replace(/^file:\/\//, '')}/model/model.onnx`, ...result.figures };
+      onnx = { path: `${artifactUri.replace(/^file:\/\//, '')}/${ARTIFACT.onnx}`, ...result.figures };
       const now = Date.now();
       await store.logBatch(runId, {
         metrics: [
-          { key: 'onnx_test_accuracy', value: result.figures.test_accuracy, timestamp: now, step: 0 },
-          { key: 'onnx_max_abs_diff', value: result.figures.max_abs_diff, timestamp: now, step: 0 },
-          { key: 'onnx_prediction_agreement', value: result.figures.prediction_agreement, timestamp: now, step: 0 },
+          { key: RUN_METRIC.onnxTestAccuracy, value: result.figures.test_accuracy, timestamp: now, step: 0 },
+          { key: RUN_METRIC.onnxMaxAbsDiff, value: result.figures.max_abs_diff, timestamp: now, step: 0 },
+          { key: RUN_METRIC.onnxPredictionAgreement, value: result.figures.prediction_agreement, timestamp: now, step: 0 },
         ],
-        tags: { 'bnx.onnx.parity': result.error ? 'FAILED' : 'OK', 'bnx.onnx.runtime': result.figures.runtime },
+        tags: { [RUN_TAG.onnxParity]: result.error ? 'FAILED' : 'OK', [RUN_TAG.onnxRuntime]: result.figures.runtime },
       });
       if (result.error) {
         outcome.model.dispose();
-        return await finish('FAILED', `ONNX export is not faithful: ${result.error}`);
+        return await finish('failed', `ONNX export is not faithful: ${result.error}`);
       }
     }
     outcome.model.dispose();
-    return await finish('FINISHED');
+    return await finish('finished');
   } catch (err) {
     const reason = explainFailure(err, config);
     log(`${job.run.name}: ${reason}`);
-    return await finish('FAILED', reason);
+    return await finish('failed', reason);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { BackendName } from '../config/names.js';
 import type { PlannedRun } from '../plan/plan.js';
+import type { OutcomeKind } from '../track/index.js';
 
 export interface RunJob {
   study: string;
@@ -45,10 +46,20 @@ export interface OnnxFigures {
 export interface RunOutcome {
   key: string;
   runId: string;
+  /** How the attempt ended; `died` means no process recorded it, so its record still needs closing. */
+  kind: OutcomeKind;
   status: 'FINISHED' | 'FAILED' | 'KILLED';
   reason?: string;
   backend: string | null;
   seconds: number;
   epochs: Record<string, number>[];
   onnx: OnnxFigures | null;
+}
+
+/**
+ * The outcome of an attempt whose training process ended without reporting one: it `died`, or bnx
+ * `stopped` it (SIGKILL after an interrupt it did not obey). Its record must be closed by the caller.
+ */
+export function diedOutcome(job: Pick<RunJob, 'run' | 'runId'>, reason: string, kind: 'died' | 'stopped' = 'died'): RunOutcome {
+  return { key: job.run.key, runId: job.runId, kind, status: kind === 'stopped' ? 'KILLED' : 'FAILED', reason, backend: null, seconds: 0, epochs: [], onnx: null };
 }

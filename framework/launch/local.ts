@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorEvents } from './executor.js';
-import type { EpochEvent, RunJob, RunOutcome } from './job.js';
+import { diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from './job.js';
 import { STOP_GRACE_MS, stopChild } from './stop-child.js';
 
 export type ParentMessage = { type: 'run'; job: RunJob } | { type: 'stop' };
@@ -51,7 +51,8 @@ export class LocalExecutor implements Executor {
           const outcome = await this.runOn(child, job, events);
           outcomes.push(outcome);
           events.done?.(outcome);
-          if (outcome.reason?.startsWith('training process died')) break;
+          // A dead process cannot take the next run: a fresh one is forked for it.
+          if (outcome.kind === 'died') break;
         }
       } finally {
         this.children.delete(child);
@@ -75,18 +76,11 @@ export class LocalExecutor implements Executor {
         cleanup();
         // Killed because it did not stop when interrupted: the run was interrupted, not broken.
         const stopped = this.interrupted && signal === 'SIGKILL';
-        resolve({
-          key: job.run.key,
-          runId: job.runId,
-          status: stopped ? 'KILLED' : 'FAILED',
-          reason: stopped
-            ? `training process killed: it did not stop within ${STOP_GRACE_MS / 1000} s of the interrupt`
-            : `training process died (${signal ?? `exit code ${code}`})`,
-          backend: null,
-          seconds: 0,
-          epochs: [],
-          onnx: null,
-        });
+        resolve(
+          stopped
+            ? diedOutcome(job, `training process killed: it did not stop within ${STOP_GRACE_MS / 1000} s of the interrupt`, 'stopped')
+            : diedOutcome(job, `training process died (${signal ?? `exit code ${code}`})`),
+        );
       };
       const cleanup = (): void => {
         child.off('message', onMessage);

@@ -82,11 +82,13 @@ export function defaultJobs(): number {
 
 /** Runs the executor; a run whose process died is recorded FAILED so the store never lies. */
 export async function executeAll(ctx: StudyContext, executor: Executor, jobs: RunJob[], events: Parameters<Executor['execute']>[1]): Promise<RunOutcome[]> {
-  const { finishRun } = await import('../track/index.js');
+  const { finishRun, outcomeTags, statusOfKind } = await import('../track/index.js');
   const outcomes = await executor.execute(jobs, events);
   for (const o of outcomes) {
     // The process could not record its own end: record it here (FAILED if it died, KILLED if stopped).
-    if (o.reason?.startsWith('training process')) await finishRun(ctx.store, o.runId, o.status, { note: o.reason });
+    if (o.kind !== 'died' && o.kind !== 'stopped') continue;
+    await ctx.store.logBatch(o.runId, { tags: outcomeTags(o.kind, o.reason) });
+    await finishRun(ctx.store, o.runId, statusOfKind(o.kind), { note: o.reason });
   }
   return outcomes;
 }

@@ -7,7 +7,7 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Executor, ExecutorEvents } from '../launch/executor.js';
-import type { EpochEvent, RunJob, RunOutcome } from '../launch/job.js';
+import { diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from '../launch/job.js';
 import { pingRedis } from './connect.js';
 import { storeLedger, type RunLedger } from './ledger.js';
 import { assertTrackingReachable } from './reachability.js';
@@ -35,17 +35,13 @@ type QueueJob = Job<RunJobData, RunOutcome>;
 /** BullMQ's own key layout (`<prefix>:<queue>:events`), read once to start following from "now". */
 const EVENTS_KEY = `${QUEUE_PREFIX}:${QUEUE_NAME}:events`;
 
-/** What the lead's orchestrator recognises as "no outcome came back: mark the record FAILED". */
+/** How the messages of outcomes of kind 'died' start (the kind, not this text, is what callers check). */
 export const DIED_PREFIX = 'training process died';
-
-function failureOutcome(job: RunJob, reason: string): RunOutcome {
-  return { key: job.run.key, runId: job.runId, status: 'FAILED', reason, backend: null, seconds: 0, epochs: [], onnx: null };
-}
 
 function asOutcome(value: unknown, job: RunJob): RunOutcome {
   const v = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
   if (v && typeof v === 'object' && 'status' in v && 'key' in v) return v as RunOutcome;
-  return failureOutcome(job, `${DIED_PREFIX} on the queue: the worker returned no outcome`);
+  return diedOutcome(job, `${DIED_PREFIX} on the queue: the worker returned no outcome`);
 }
 
 export class QueueExecutor implements Executor {
@@ -125,14 +121,14 @@ export class QueueExecutor implements Executor {
       if (!job) return;
       const qj = (await this.queue.getJob(id)) as QueueJob | undefined;
       if (!qj) {
-        finish(id, failureOutcome(job, `${DIED_PREFIX} on the queue: its job ${id} was removed from Redis before it finished`));
+        finish(id, diedOutcome(job, `${DIED_PREFIX} on the queue: its job ${id} was removed from Redis before it finished`));
         return;
       }
       const state = await qj.getState();
       if (state === 'completed') finish(id, asOutcome(qj.returnvalue, qj.data ?? job));
       else if (state === 'failed') {
         const data = qj.data ?? job;
-        finish(id, failureOutcome(data, `${DIED_PREFIX} on the queue after ${qj.attemptsMade} attempt(s): ${qj.failedReason ?? 'unknown reason'}`));
+        finish(id, diedOutcome(data, `${DIED_PREFIX} on the queue after ${qj.attemptsMade} attempt(s): ${qj.failedReason ?? 'unknown reason'}`));
       } else if (state === 'active') start(id);
     };
     const checkSafely = (id: string): void => {

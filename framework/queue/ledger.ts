@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { RunJob, RunOutcome } from '../launch/job.js';
-import type { Run, TrackingStore } from '../track/types.js';
+import { outcomeTags, readRunRecord, type Run, type TrackingStore } from '../track/index.js';
 
 export type Begin = { job: RunJob } | { outcome: RunOutcome };
 
@@ -35,10 +35,11 @@ function finishedOutcome(job: RunJob, run: Run): RunOutcome {
   return {
     key: job.run.key,
     runId: run.info.run_id,
+    kind: 'finished',
     status: 'FINISHED',
     reason: 'already finished in the tracking store; not trained again',
-    backend: run.data.tags['bnx.backend'] ?? null,
-    seconds: run.data.metrics.run_seconds ?? 0,
+    backend: readRunRecord(run).backend,
+    seconds: readRunRecord(run).seconds ?? 0,
     epochs: [],
     onnx: null,
   };
@@ -60,7 +61,7 @@ export function storeLedger(): RunLedger {
   const close = async (store: TrackingStore, runId: string, status: 'FAILED' | 'KILLED', reason: string): Promise<void> => {
     const run = await store.getRun(runId).catch(() => null);
     if (!run || run.info.status !== 'RUNNING') return;
-    await store.setTag(runId, status === 'FAILED' ? 'bnx.failure_reason' : 'bnx.killed_reason', reason.slice(0, 4000));
+    await store.logBatch(runId, { tags: outcomeTags(status === 'FAILED' ? 'died' : 'killed', reason) });
     await store.updateRun(runId, status, Date.now());
   };
 

@@ -22,6 +22,22 @@ export {
   type StudyRef,
   type Claim,
 } from './study.js';
+export {
+  EPOCH_METRICS,
+  RUN_METRIC,
+  ARTIFACT,
+  REPORT_FILES,
+  OUTCOME_KINDS,
+  identityTags,
+  outcomeTags,
+  readRunRecord,
+  epochMetrics,
+  statusOfKind,
+  type OutcomeKind,
+  type EpochMetric,
+  type RunIdentity,
+  type RunRecordView,
+} from './run-record.js';
 export { syncStore, type SyncReport } from './sync.js';
 export { syncCommand } from './commands.js';
 export { formatPythonFloat, parsePythonFloat } from './python-float.js';

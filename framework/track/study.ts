@@ -8,19 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { ARTIFACT, BNX_TAG } from './run-record.js';
 import { LIMITS, TAG, type DatasetInput, type Run, type RunStatus, type TrackingStore } from './types.js';
 
-export const BNX_TAG = {
-  kind: 'bnx.kind',
-  study: 'bnx.study',
-  configSha256: 'bnx.config_sha256',
-  runKey: 'bnx.run_key',
-  owner: 'bnx.owner',
-  heartbeat: 'bnx.heartbeat',
-  killedReason: 'bnx.killed_reason',
-  supersededBy: 'bnx.superseded_by',
-  sourceRunId: 'bnx.source_run_id',
-} as const;
+export { BNX_TAG };
 
 /** A RUNNING run on another host is presumed dead after this long without a heartbeat. */
 export const STALE_HEARTBEAT_MS = 5 * 60_000;
@@ -89,11 +80,11 @@ export async function openStudy(
     parentRunId = run.info.run_id;
     fresh = true;
   }
-  if (create && (fresh || !(await store.listArtifacts(parentRunId)).some((a) => a.path === 'study.yaml'))) {
+  if (create && (fresh || !(await store.listArtifacts(parentRunId)).some((a) => a.path === ARTIFACT.studyYaml))) {
     const dir = mkdtempSync(join(tmpdir(), 'bnx-study-'));
     try {
       writeFileSync(join(dir, 'study.yaml'), o.studyYaml);
-      await store.logArtifact(parentRunId, join(dir, 'study.yaml'), 'study.yaml');
+      await store.logArtifact(parentRunId, join(dir, 'study.yaml'), ARTIFACT.studyYaml);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { BNX_TAG } from './study.js';
+import { BNX_TAG } from './run-record.js';
 import { TAG, type ArtifactEntry, type Metric, type Run, type TrackingStore } from './types.js';
 
 export interface SyncedExperiment {
@@ -170,7 +170,7 @@ function findEquivalent(src: Run, existing: Run[], toParent: string | undefined)
 async function createCopy(to: TrackingStore, toId: string, src: Run, toParent: string | undefined, srcParent: string | undefined): Promise<Run> {
   const tags: Record<string, string> = { [BNX_TAG.sourceRunId]: originOf(src) };
   if (toParent) tags[TAG.parentRunId] = toParent;
-  else if (srcParent) tags['bnx.source_parent_run_id'] = srcParent;
+  else if (srcParent) tags[BNX_TAG.sourceParentRunId] = srcParent;
   for (const k of [TAG.user, TAG.sourceName, TAG.sourceType]) if (src.data.tags[k] !== undefined) tags[k] = src.data.tags[k]!;
   return to.createRun(toId, { runName: src.info.run_name || src.data.tags[TAG.runName] || src.info.run_id, startTime: src.info.start_time, tags });
 }
