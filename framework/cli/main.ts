@@ -126,8 +126,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `bnx run ... | head -1`: the reader may leave before bnx is done. Its going is not bnx's failure:
+ * further output to that stream is dropped and the study still finishes and records its runs.
+ */
+function tolerateClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+        stream.destroy();
+        return;
+      }
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   exitCode = EXIT.ok;
+  tolerateClosedOutput();
   try {
     await buildProgram().parseAsync(argv);
     return exitCode;
@@ -135,6 +152,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.badInput;
+    }
+    if ((err as Error)?.name === 'TrackingConnectionError') {
+      // Only commands that talk to a server directly get here (a study being trained spools instead).
+      process.stderr.write(`${(err as Error).message}\n  nothing was lost: run the same command again when the server answers\n`);
+      return EXIT.failed;
     }
     if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);

@@ -5,6 +5,7 @@ import type { BackendName } from '../config/names.js';
 import type { Executor } from '../launch/executor.js';
 import { claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/orchestrate.js';
 import type { Summary } from '../report/index.js';
+import type { Drainer } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { count } from '../util/plural.js';
 import { loadStudyChecked, planWithData, resolveDatasetPath } from './study-commands.js';
@@ -38,36 +39,47 @@ export interface WrittenReport {
 const stderrSay = (m: string): void => {
   process.stderr.write(`${m}\n`);
 };
+/** A reader that left early (`| head -1`) is not an error: output to it is dropped (see cli/main.ts). */
 const stdoutPrint = (t: string): void => {
-  process.stdout.write(`${t}\n`);
+  if (!process.stdout.destroyed) process.stdout.write(`${t}\n`);
 };
 
-/** Validate, plan (with the data's digest in every key) and open the study's MLflow records. */
+/**
+ * Validate, plan (with the data's digest in every key) and open the study's MLflow records. A study
+ * trained here (`spool`) into a server writes ahead into the local spool; the drainer copies it.
+ */
 export async function openContext(
   file: string,
-  o: { set: string[]; trackingUri?: string; forWriting: boolean; log?: (m: string) => void },
-): Promise<StudyContext> {
+  o: { set: string[]; trackingUri?: string; forWriting: boolean; spool?: boolean; log?: (m: string) => void },
+): Promise<StudyContext & { drainer?: Drainer }> {
   const say = o.log ?? stderrSay;
   const study = loadStudyChecked(file, o.set);
   const plan = await planWithData(study, say);
-  const { openStoreWithFallback, openStoreForReading, openStudy } = await import('../track/index.js');
+  const { openStoreWithFallback, openSpooledStore, openStoreForReading, openStudy } = await import('../track/index.js');
   const uri = trackingUriFor(study, o.trackingUri);
-  const store = o.forWriting ? await openStoreWithFallback(uri, say) : await openStoreForReading(uri);
+  const experimentName = study.config.tracking.experiment ?? study.config.name;
+  let store;
+  let drainer: Drainer | undefined;
+  if (o.forWriting && o.spool) ({ store, drainer } = await openSpooledStore(uri, { experimentName, log: say }));
+  else store = o.forWriting ? await openStoreWithFallback(uri, say) : await openStoreForReading(uri);
   const { experimentId, parentRunId } = await openStudy(store, {
-    experimentName: study.config.tracking.experiment ?? study.config.name,
+    experimentName,
     studyName: study.config.name,
     configSha256: plan.configSha256,
     studyYaml: study.text,
     create: o.forWriting,
     markRunning: o.forWriting,
   });
-  return { study, plan, store, experimentId, parentRunId, dataset: resolveDatasetPath(study) };
+  return { study, plan, store, experimentId, parentRunId, dataset: resolveDatasetPath(study), drainer };
 }
 
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const say = o.log ?? stderrSay;
   const print = o.print ?? stdoutPrint;
-  const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: true, log: say });
+  // Queue workers on other machines write to the tracking URI itself; only local training spools.
+  const ctx = await openContext(file, { set: o.set, trackingUri: o.trackingUri, forWriting: true, spool: !o.queue, log: say });
+  const drainer = ctx.drainer;
+  drainer?.start();
   // The executor first: a refused or unreachable queue must not leave claimed runs RUNNING.
   let executor: Executor;
   if (o.queue) {
@@ -141,13 +153,26 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
       for (const id of pending) await finishRun(ctx.store, id, 'KILLED', { note: 'interrupted before it started' });
       await finishRun(ctx.store, ctx.parentRunId, 'KILLED');
     }
+    // The server should not show KILLED runs as RUNNING; one quick copy, no waiting.
+    await drainer?.finish({ waitMs: 0 });
     return 130;
   }
 
   const failed = outcomes.filter((x) => x.status !== 'FINISHED');
   const { finishRun } = await import('../track/index.js');
-  await finishRun(ctx.store, ctx.parentRunId, failed.length ? 'FAILED' : 'FINISHED');
-  const written = await writeStudyReport(ctx);
+  let written;
+  try {
+    await finishRun(ctx.store, ctx.parentRunId, failed.length ? 'FAILED' : 'FINISHED');
+    written = await writeStudyReport(ctx);
+    const { logSummaryMetrics } = await import('../launch/parent-metrics.js');
+    await logSummaryMetrics(ctx.store, ctx.parentRunId, written.summary);
+  } finally {
+    // Whatever happened above, the server gets what the spool holds (or the command to upload it).
+    if (drainer) {
+      const { finalWaitMs } = await import('../track/index.js');
+      await drainer.finish({ waitMs: finalWaitMs() });
+    }
+  }
   o.onReport?.(written);
   print(o.json ? JSON.stringify(written.summary, null, 2) : written.text);
   if (failed.length) say(failureSummary(failed, outcomes.length, written.reportPath));

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../util/paths.js';
+import { compare, parseFilter } from './filter.js';
 import { validateName } from './names.js';
 import { TrackingError } from './types.js';
 
@@ -111,84 +112,6 @@ function parseValue(v: unknown): number | null {
   return null;
 }
 
-// ------------------------------------------------------------------ search filter
-
-interface Clause {
-  kind: 'attributes' | 'metrics' | 'params' | 'tags';
-  key: string;
-  op: string;
-  value: string | number;
-}
-
-function splitAnd(filter: string): string[] {
-  const parts: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  for (let i = 0; i < filter.length; i++) {
-    const c = filter[i]!;
-    if (quote) {
-      cur += c;
-      if (c === quote) quote = null;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') {
-      quote = c;
-      cur += c;
-      continue;
-    }
-    const rest = filter.slice(i);
-    const m = /^\s+and\s+/i.exec(rest);
-    if (m) {
-      parts.push(cur);
-      cur = '';
-      i += m[0].length - 1;
-      continue;
-    }
-    cur += c;
-  }
-  if (cur.trim()) parts.push(cur);
-  return parts.map((p) => p.trim());
-}
-
-export function parseFilter(filter: string): Clause[] {
-  if (!filter.trim()) return [];
-  return splitAnd(filter).map((part) => {
-    const m = /^(attributes|attribute|attr|run|metrics|metric|params|param|parameters|parameter|tags|tag)\.(`[^`]+`|"[^"]+"|[\w.]+)\s*(=|!=|>=|<=|>|<|LIKE|ILIKE)\s*(.+)$/i.exec(part);
-    if (!m) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid filter '${filter}'. Could not be parsed.`);
-    const kindRaw = m[1]!.toLowerCase();
-    const kind = kindRaw.startsWith('metric') ? 'metrics' : kindRaw.startsWith('param') ? 'params' : kindRaw.startsWith('tag') ? 'tags' : 'attributes';
-    const key = m[2]!.replace(/^[`"]|[`"]$/g, '');
-    const raw = m[4]!.trim();
-    const value = /^'.*'$|^".*"$/.test(raw) ? raw.slice(1, -1) : Number(raw);
-    return { kind, key, op: m[3]!.toUpperCase(), value };
-  });
-}
-
-function compare(a: string | number | undefined, op: string, b: string | number): boolean {
-  if (a === undefined) return false;
-  switch (op) {
-    case '=':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case 'LIKE':
-    case 'ILIKE': {
-      const re = new RegExp(`^${String(b).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, op === 'ILIKE' ? 'i' : '');
-      return re.test(String(a));
-    }
-    default:
-      return false;
-  }
-}
-
 // ------------------------------------------------------------------ the server
 
 export class FakeMlflowServer {
@@ -229,6 +152,36 @@ export class FakeMlflowServer {
     this.server = null;
     s.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  /**
+   * Everything the server holds, as JSON, so a server process can stop and start again with the same
+   * records (as a real MLflow server does with its database and artifact store).
+   */
+  snapshot(): Json {
+    const map = (m: Map<string, string>) => [...m];
+    return {
+      nextExperimentId: this.nextExperimentId,
+      experiments: [...this.experiments.values()].map((e) => ({ ...e, tags: map(e.tags) })),
+      runs: [...this.runs.values()].map((r) => ({ ...r, params: map(r.params), tags: map(r.tags), metrics: [...r.metrics] })),
+      artifacts: [...this.artifacts].map(([k, v]) => [k, v.toString('base64')]),
+    };
+  }
+
+  restore(snap: Json): void {
+    const s = snap as {
+      nextExperimentId: number;
+      experiments: (Omit<ExperimentRec, 'tags'> & { tags: [string, string][] })[];
+      runs: (Omit<RunRec, 'params' | 'tags' | 'metrics'> & { params: [string, string][]; tags: [string, string][]; metrics: [string, PointRec[]][] })[];
+      artifacts: [string, string][];
+    };
+    this.nextExperimentId = s.nextExperimentId;
+    this.experiments.clear();
+    for (const e of s.experiments) this.experiments.set(e.experiment_id, { ...e, tags: new Map(e.tags) });
+    this.runs.clear();
+    for (const r of s.runs) this.runs.set(r.info.run_id, { ...r, params: new Map(r.params), tags: new Map(r.tags), metrics: new Map(r.metrics) });
+    this.artifacts.clear();
+    for (const [k, v] of s.artifacts) this.artifacts.set(k, Buffer.from(v, 'base64'));
   }
 
   /** Requests to one endpoint, e.g. `runs/log-batch`. */

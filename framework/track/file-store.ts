@@ -18,6 +18,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { atomicWriteFile } from '../util/fs.js';
+import { matchesFilter, parseFilter } from './filter.js';
 import { TEMP_NAME, appendMetricLines, isDir, publishFolder, repairTornTail, tempName, walkFiles, withLockFile, writeViaTemp } from './file-ops.js';
 import { validateArtifactPath, validateName, validateRunId, validateValueLength } from './names.js';
 import { formatPythonFloat, parsePythonFloat } from './python-float.js';
@@ -612,6 +613,7 @@ export class FileStore implements TrackingStore {
     const experimentDir = this.experimentDir(experimentId, false);
     if (!experimentDir) return [];
     const want = { ...(o.tags ?? {}), ...(o.parentRunId !== undefined ? { [TAG.parentRunId]: o.parentRunId } : {}) };
+    const clauses = o.filter ? parseFilter(o.filter) : [];
     const runs: Run[] = [];
     for (const e of readdirSync(experimentDir, { withFileTypes: true })) {
       if (!e.isDirectory() || RESERVED_EXPERIMENT_FOLDERS.has(e.name) || e.name.startsWith('.')) continue;
@@ -631,7 +633,7 @@ export class FileStore implements TrackingStore {
       const loc = { experimentDir, runDir };
       const run = this.buildRun(loc, meta);
       this.runLocations.set(run.info.run_id, loc);
-      runs.push(run);
+      if (matchesFilter(run, clauses)) runs.push(run);
     }
     return runs.sort((a, b) => b.info.start_time - a.info.start_time || (a.info.run_id < b.info.run_id ? -1 : 1));
   }

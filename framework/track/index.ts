@@ -2,7 +2,8 @@
 export * from './types.js';
 export { FileStore } from './file-store.js';
 export { RestStore, type RestOptions } from './rest-store.js';
-export { openStore, openStoreForReading, openStoreWithFallback, DEFAULT_STORE_DIR } from './open.js';
+export { openStore, openStoreForReading, openStoreWithFallback, openSpooledStore, spoolDir, DEFAULT_STORE_DIR, type SpooledStore } from './open.js';
+export { Drainer, finalWaitMs, type DrainerOptions } from './spool.js';
 export {
   openStudy,
   claimRun,
@@ -33,6 +34,7 @@ export {
   readRunRecord,
   epochMetrics,
   statusOfKind,
+  studyMetricName,
   type OutcomeKind,
   type EpochMetric,
   type RunIdentity,

@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { FileStore } from './file-store.js';
 import { RestStore, type RestOptions } from './rest-store.js';
 import { TrackingConnectionError, type TrackingStore } from './types.js';
+import { Drainer } from './spool.js';
 
 export const DEFAULT_STORE_DIR = 'mlruns';
 
@@ -101,4 +102,46 @@ export async function openStoreWithFallback(
     );
     return local;
   }
+}
+
+/** Where a study logged to a server spools its runs (BNX_SPOOL_DIR, else ./mlruns, which `bnx sync` reads by default). */
+export function spoolDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.BNX_SPOOL_DIR?.trim() || DEFAULT_STORE_DIR);
+}
+
+export interface SpooledStore {
+  /** Where the study writes: the spool for a server, else the file store itself. */
+  store: TrackingStore;
+  /** For a server: copies the study's experiment from the spool to it (call start(), then finish()). */
+  drainer?: Drainer;
+}
+
+/**
+ * Open the store a study trains into. A file store is used as it is. For a server, the study is
+ * written ahead into the local spool and copied to the server by a Drainer, so training never
+ * depends on the server being up. The server is probed once: credentials it refuses (401/403) stop
+ * the study before anything trains; a server that is away is announced once, and training goes on.
+ */
+export async function openSpooledStore(
+  uri: string | undefined,
+  o: RestOptions & { experimentName: string; log: (message: string) => void; spoolDir?: string; probeRetries?: number; probeTimeoutMs?: number },
+): Promise<SpooledStore> {
+  const target = openStore(uri, o);
+  if (!(target instanceof RestStore)) return { store: target };
+  const env = o.env ?? process.env;
+  const spool = new FileStore(o.spoolDir ?? spoolDir(env));
+  // The drainer retries on its own schedule and reports outages once; its requests fail fast.
+  const remote = new RestStore(target.uri, { ...o, maxRetries: o.maxRetries ?? 1, timeoutMs: o.timeoutMs ?? 30_000, log: () => {} });
+  let downSince: number | undefined;
+  try {
+    await target.probe({ maxRetries: o.probeRetries ?? 1, timeoutMs: o.probeTimeoutMs ?? 5000 });
+  } catch (err) {
+    if (!(err instanceof TrackingConnectionError)) throw err;
+    downSince = Date.now();
+    o.log(
+      `tracking server ${target.uri} unreachable since ${new Date(downSince).toISOString().slice(11, 19)} UTC (${err.reason}); ` +
+        `the study is spooled to ${spool.root} and copied to the server when it answers (bnx sync does the same by hand)`,
+    );
+  }
+  return { store: spool, drainer: new Drainer({ spool, remote, experimentName: o.experimentName, log: o.log, env, downSince }) };
 }

@@ -42,7 +42,10 @@ export interface RestOptions {
   /** max_results per search page (MLflow allows up to 50000 for runs). */
   pageSize?: number;
   batchLimits?: BatchLimits;
-  /** Told about each retry. */
+  /**
+   * Told when requests start being retried (once per outage, not per attempt) and when the server
+   * answers again. Default: standard error, so a struggling server is never silent.
+   */
   log?: (message: string) => void;
 }
 
@@ -54,6 +57,8 @@ interface CallOptions {
   /** Overrides for this call (the reachability probe wants few, fast attempts). */
   maxRetries?: number;
   timeoutMs?: number;
+  /** Do not announce retries (the probe's caller reports the outcome itself). */
+  quiet?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -157,6 +162,10 @@ export class RestStore implements TrackingStore {
   private readonly limits: BatchLimits;
   private readonly log: (m: string) => void;
   private readonly artifactUris = new Map<string, string>();
+  /** Which credentials are sent, for messages (never their values). */
+  private credentials: string | undefined;
+  /** When requests started failing (null while the server answers): retries are announced once per outage. */
+  private troubleSince: number | null = null;
   /** Requests sent, for diagnostics and tests. */
   requests = 0;
 
@@ -174,13 +183,18 @@ export class RestStore implements TrackingStore {
     this.timeoutMs = o.timeoutMs ?? (timeout !== undefined ? timeout * 1000 : 120_000);
     this.pageSize = o.pageSize ?? 1000;
     this.limits = o.batchLimits ?? DEFAULT_BATCH_LIMITS;
-    this.log = o.log ?? (() => {});
+    this.log = o.log ?? ((m: string) => void process.stderr.write(`${m}\n`));
     this.headers = { 'User-Agent': `bnx/${BNX_VERSION}` };
     const token = env.MLFLOW_TRACKING_TOKEN;
     const user = env.MLFLOW_TRACKING_USERNAME;
     const password = env.MLFLOW_TRACKING_PASSWORD;
-    if (token) this.headers.Authorization = `Bearer ${token}`;
-    else if (user !== undefined && password !== undefined) this.headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+    if (token) {
+      this.headers.Authorization = `Bearer ${token}`;
+      this.credentials = 'MLFLOW_TRACKING_TOKEN';
+    } else if (user !== undefined && password !== undefined) {
+      this.headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+      this.credentials = `MLFLOW_TRACKING_USERNAME=${user} and MLFLOW_TRACKING_PASSWORD`;
+    }
   }
 
   // ---------------------------------------------------------------- transport
@@ -202,7 +216,10 @@ export class RestStore implements TrackingStore {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         const delay = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1)) * (0.9 + 0.2 * Math.random());
-        this.log(`MLflow ${what}: ${lastProblem}; retry ${attempt}/${maxRetries} in ${(delay / 1000).toFixed(1)} s`);
+        if (this.troubleSince === null && !o.quiet) {
+          this.troubleSince = Date.now();
+          this.log(`MLflow server ${this.uri}: ${lastProblem} on ${what}; retrying (up to ${maxRetries} times, first in ${(delay / 1000).toFixed(1)} s)`);
+        }
         await new Promise((r) => setTimeout(r, delay));
       }
       let res: Response;
@@ -212,13 +229,19 @@ export class RestStore implements TrackingStore {
       } catch (err) {
         lastProblem = describeFetchError(err);
         if (attempt < maxRetries) continue;
-        throw new TrackingConnectionError(`MLflow server ${this.uri} is unreachable (${lastProblem}) after ${count(attempt + 1, 'attempt')}`, this.uri);
+        this.troubleSince = null;
+        throw new TrackingConnectionError(`MLflow server ${this.uri} is unreachable (${lastProblem}) after ${count(attempt + 1, 'attempt')}`, this.uri, lastProblem);
       }
       if (res.status >= 500 || res.status === 429) {
         const text = await res.text().catch(() => '');
         lastProblem = `HTTP ${res.status}${text ? ` ${text.slice(0, 200).trim()}` : ''}`;
         if (attempt < maxRetries) continue;
-        throw new TrackingConnectionError(`MLflow server ${this.uri} failed on ${what} (${lastProblem}) after ${count(attempt + 1, 'attempt')}`, this.uri);
+        this.troubleSince = null;
+        throw new TrackingConnectionError(`MLflow server ${this.uri} failed on ${what} (${lastProblem}) after ${count(attempt + 1, 'attempt')}`, this.uri, lastProblem);
+      }
+      if (this.troubleSince !== null) {
+        this.log(`MLflow server ${this.uri} answers again (after ${((Date.now() - this.troubleSince) / 1000).toFixed(1)} s of retries)`);
+        this.troubleSince = null;
       }
       if (!res.ok) throw await this.errorFrom(res, what);
       if (o.raw) return new Uint8Array(await res.arrayBuffer());
@@ -245,6 +268,16 @@ export class RestStore implements TrackingStore {
     }
     const details: string[] = [];
     if (res.status === 401 || res.status === 403) {
+      if (this.credentials) {
+        // Credentials were sent: telling the user to set them would send them looking in the wrong place.
+        const rejected = `the server rejected the credentials (${this.credentials})`;
+        details.push(
+          res.status === 401
+            ? 'check the password or token; they are read from the environment, not from the study'
+            : 'the credentials are valid but lack permission for this experiment: ask the server admin (MLflow auth: experiment permissions)',
+        );
+        return new TrackingError(code, `MLflow ${what} failed: ${rejected}: ${res.status} ${code}: ${message}`, res.status, details);
+      }
       details.push('set MLFLOW_TRACKING_TOKEN (Bearer) or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (Basic) for this server');
     }
     return new TrackingError(code, `MLflow ${what} failed with ${res.status} ${code}: ${message}`, res.status, details);
@@ -257,7 +290,7 @@ export class RestStore implements TrackingStore {
   /** Is the server there? GET experiments/get-by-name (200 or 404 both mean yes). Throws TrackingConnectionError when not. */
   async probe(o: { maxRetries?: number; timeoutMs?: number } = {}): Promise<void> {
     try {
-      await this.api('GET', 'experiments/get-by-name', { query: { experiment_name: 'Default' }, maxRetries: o.maxRetries ?? 1, timeoutMs: o.timeoutMs ?? 5000 });
+      await this.api('GET', 'experiments/get-by-name', { query: { experiment_name: 'Default' }, maxRetries: o.maxRetries ?? 1, timeoutMs: o.timeoutMs ?? 5000, quiet: true });
     } catch (err) {
       if (err instanceof TrackingError && err.code === 'RESOURCE_DOES_NOT_EXIST') return;
       throw err;
@@ -379,7 +412,7 @@ export class RestStore implements TrackingStore {
 
   async searchRuns(experimentId: string, o: SearchFilter = {}): Promise<Run[]> {
     const want = { ...(o.parentRunId !== undefined ? { [TAG.parentRunId]: o.parentRunId } : {}), ...(o.tags ?? {}) };
-    const filter = tagFilter(want);
+    const filter = [tagFilter(want), o.filter?.trim()].filter(Boolean).join(' and ');
     const runs: Run[] = [];
     let token: string | undefined;
     do {
@@ -441,6 +474,7 @@ export class RestStore implements TrackingStore {
     const u = new URL(url);
     const other = new RestStore(`${u.protocol}//${u.host}`, { fetch: this.fetchFn, maxRetries: this.maxRetries, backoffMs: this.backoffMs, timeoutMs: this.timeoutMs, log: this.log });
     Object.assign(other.headers, this.headers);
+    other.credentials = this.credentials;
     return other.call(method, `${u.pathname}${u.search}`, { body, raw: method === 'GET' });
   }
 

@@ -187,3 +187,14 @@ export function epochMetrics(m: Record<string, number | undefined>): Record<stri
   }
   return out;
 }
+
+/**
+ * A metric name on the study's parent run: `<group>/<metric>.<stat>`, e.g. `batchnorm/test_accuracy.mean`
+ * (MLflow's chart view groups metrics by the part before `/`). A group is the variant plus its matrix
+ * cell (`baseline.lr_0.01`); characters MLflow does not allow in names become `_`.
+ */
+export function studyMetricName(variant: string, matrix: Record<string, unknown>, metric: string, stat: 'mean' | 'ci95_low' | 'ci95_high'): string {
+  const clean = (s: string) => s.replace(/[^\p{L}\p{N}_.\- ]/gu, '_');
+  const cell = Object.entries(matrix).map(([k, v]) => `${clean(k.split('.').pop()!)}_${clean(String(v))}`);
+  return `${[clean(variant), ...cell].join('.')}/${metric}.${stat}`;
+}

@@ -84,6 +84,8 @@ export interface SearchFilter {
   tags?: Record<string, string>;
   /** Only children of this run (tag `mlflow.parentRunId`). */
   parentRunId?: string;
+  /** An MLflow filter string, e.g. ``params.`model.norm.type` = 'batch'`` (see filter.ts for the grammar). */
+  filter?: string;
 }
 
 export interface TrackingStore {
@@ -135,6 +137,8 @@ export class TrackingConnectionError extends Error {
   constructor(
     message: string,
     readonly uri: string,
+    /** What went wrong, without the server's address (e.g. `connect ECONNREFUSED 127.0.0.1:5000`). */
+    readonly reason: string = message,
   ) {
     super(message);
     this.name = 'TrackingConnectionError';
