@@ -117,6 +117,15 @@ export function buildProgram(): Command {
     .action(act(async (o: { to: string; from?: string; experiment?: string; json?: boolean }) => (await import('../track/commands.js')).syncCommand(o)));
 
   program
+    .command('ui')
+    .description("Open a study's MLflow file store in MLflow's web UI (needs `pip install mlflow`; 2.x and 3.x)")
+    .argument('[file]', 'study YAML file (its tracking.uri), default: MLFLOW_TRACKING_URI, else ./mlruns')
+    .option('--tracking-uri <uri>', 'the file store folder (or an MLflow server, whose own UI is shown)')
+    .option('--host <host>', 'address to serve on', '127.0.0.1')
+    .option('-p, --port <n>', 'port to serve on', positiveInt, 5000)
+    .action(act(async (file: string | undefined, o: Record<string, unknown>) => (await import('./ui-command.js')).uiCommand(file, o as never)));
+
+  program
     .command('worker')
     .description('Pull runs from a Redis queue and train them (start any number, on any machine)')
     .requiredOption('--queue <redis-uri>', 'redis://[user:pass@]host:port[/db]')
