@@ -52,7 +52,7 @@ export class LocalExecutor implements Executor {
           outcomes.push(outcome);
           events.done?.(outcome);
           // A dead process cannot take the next run: a fresh one is forked for it.
-          if (outcome.kind === 'died') break;
+          if (outcome.kind === 'died' || outcome.kind === 'stopped') break;
         }
       } finally {
         this.children.delete(child);
