@@ -110,6 +110,14 @@ describe('hypotheses: mistakes located at file:line:col', () => {
       ],
     ],
     [
+      'an unknown variant is reported together with the schema problems of the same claim',
+      '  c:\n    compare: batchnrom\n    against: baseline\n    metric: test_acc\n    direction: higher',
+      [
+        'study.yaml:11:14: compare names variant "batchnrom", which the study does not have; did you mean "batchnorm"? (variants: baseline, batchnorm)',
+        'study.yaml:13:13: hypotheses.c.metric must be one of: test_accuracy, test_loss, train_accuracy, train_loss, generalization_gap, epochs_to_accuracy, auc, divergence_rate (got "test_acc")',
+      ],
+    ],
+    [
       'missing direction, unknown key',
       '  c:\n    compare: batchnorm\n    against: baseline\n    metric: test_accuracy\n    diretion: higher',
       ['study.yaml:11:5: missing required key "direction" in hypotheses.c', 'study.yaml:14:5: unknown key "diretion" in hypotheses.c; did you mean "direction"?'],

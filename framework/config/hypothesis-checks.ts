@@ -5,6 +5,8 @@
  * config path the loader turns into file:line:col.
  */
 import { defaultTest, EPOCH_METRICS, PAIRED_TESTS, selectorSpec, selects, unpairable, type Hypothesis, type SelectorSpec } from './hypotheses.js';
+import { Value } from '@sinclair/typebox/value';
+import { SelectorSchema } from './hypotheses.js';
 import { suggestion as didYouMean, type SchemaProblem } from './messages.js';
 import { cells, matrixValueText, resolveCell } from './resolve.js';
 import { SAFE_NAME, type Experiment } from './schema.js';
@@ -20,8 +22,8 @@ function selectorProblems(config: Experiment, path: string[], h: Hypothesis, sid
     out.push({ path: at, message: `${side} names variant "${v}", which the study does not have${didYouMean(v, variants)} (variants: ${variants.join(', ')})` });
   });
   for (const [key, values] of Object.entries(spec.matrix)) {
-    const axis = config.matrix[key];
-    if (!axis) {
+    const axis = config.matrix?.[key];
+    if (!Array.isArray(axis)) {
       const keys = Object.keys(config.matrix);
       out.push({
         path: [...path, side, 'matrix', key],
@@ -35,6 +37,25 @@ function selectorProblems(config: Experiment, path: string[], h: Hypothesis, sid
     for (const v of values)
       if (!axis.some((a) => a === v))
         out.push({ path: [...path, side, 'matrix', key], message: `${side} keeps ${key} = ${JSON.stringify(v)}, which is not one of the matrix values (${axis.map((a) => JSON.stringify(a)).join(', ')})` });
+  }
+  return out;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The names a study's claims get wrong (variants, matrix keys and values), for a study the schema
+ * rejected: reported with the schema's problems, so one pass shows them all. Only well-formed
+ * selectors are read.
+ */
+export function hypothesisNameProblems(config: unknown): SchemaProblem[] {
+  if (!isObj(config) || !isObj(config.hypotheses) || !isObj(config.variants)) return [];
+  const shape = { variants: config.variants, matrix: isObj(config.matrix) ? config.matrix : {} } as unknown as Experiment;
+  const out: SchemaProblem[] = [];
+  for (const [name, h] of Object.entries(config.hypotheses)) {
+    if (!isObj(h)) continue;
+    for (const side of ['compare', 'against'] as const)
+      if (Value.Check(SelectorSchema, h[side])) out.push(...selectorProblems(shape, ['hypotheses', name], h as unknown as Hypothesis, side));
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
 import { UserError } from '../util/errors.js';
-import { hypothesisProblems } from './hypothesis-checks.js';
+import { hypothesisNameProblems, hypothesisProblems } from './hypothesis-checks.js';
 import { hasPath, locate } from './locate.js';
 import { describeErrors, dotted, type SchemaProblem } from './messages.js';
 import { cells, compiledValidators, getPath, resolveCell, setPath } from './resolve.js';
@@ -230,7 +230,10 @@ function semanticChecks(
       matrixOk = false;
     }
   }
-  if (!matrixOk || !schemaValid) return;
+  if (!matrixOk || !schemaValid) {
+    for (const p of hypothesisNameProblems(config)) at(p.path, p.message, p.atKey);
+    return;
+  }
 
   const seen = new Set<string>();
   for (const cell of cells(config)) {
