@@ -45,7 +45,15 @@ describe('broken studies: every problem, located, in one pass', () => {
     [
       'enum with the allowed values',
       minimal('model: { norm: batchnorm }\n'),
-      ['study.yaml:3:16: model.norm must be one of: none, batch, layer, group, instance, rms (got "batchnorm"); did you mean "batch"?'],
+      ['study.yaml:3:16: model.norm must be one of: none, batch, batch_renorm, layer, group, instance, rms (got "batchnorm"); did you mean "batch"?'],
+    ],
+    [
+      "another norm's options, each located",
+      minimal('model: { norm: { type: batch, groups: 4, r_max: 2 } }\n'),
+      [
+        'study.yaml:3:31: model.norm.groups is not an option of norm batch (its options: epsilon, position, affine, momentum)',
+        'study.yaml:3:42: model.norm.r_max is not an option of norm batch (its options: epsilon, position, affine, momentum)',
+      ],
     ],
     ['dataset enum', 'name: s\ndataset: { name: fashion }\n', ['study.yaml:2:18: dataset.name must be one of: fashion-mnist, mnist (got "fashion"); did you mean "fashion-mnist"?']],
     ['wrong type', minimal('train: { epochs: five }\n'), ['study.yaml:3:18: train.epochs must be an integer (got "five")']],

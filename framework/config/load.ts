@@ -266,7 +266,7 @@ function semanticChecks(
       if (seen.has(id)) continue;
       seen.add(id);
       const p = blame(problem.path);
-      at(p, cell.variant === Object.keys(config.variants)[0] && p[0] !== 'variants' ? problem.message : `${problem.message} (variant "${cell.variant}")`);
+      at(p, cell.variant === Object.keys(config.variants)[0] && p[0] !== 'variants' ? problem.message : `${problem.message} (variant "${cell.variant}")`, problem.atKey);
     }
   }
   for (const p of hypothesisProblems(config)) at(p.path, p.message, p.atKey);

@@ -31,7 +31,10 @@ const show = (v: unknown): string =>
 /** `; did you mean "x"?` when a word is plausibly a typo of one of the options, else ''. */
 export function suggestion(word: string, options: string[]): string {
   if (!options.length) return '';
-  const best = closest(word, options);
+  // A word that starts with a legal name is most likely that name ("batchnorm" -> batch, not the
+  // closer-by-edits batch_renorm); else the nearest by edit distance.
+  const prefixes = options.filter((o) => word.startsWith(o)).sort((a, b) => b.length - a.length);
+  const best = prefixes[0] ?? closest(word, options);
   // Only suggest when the typo is plausibly a typo: within a third of the word's length.
   const close = distance(word, best) <= Math.max(2, Math.ceil(best.length / 3)) || word.startsWith(best) || best.startsWith(word);
   return close ? `; did you mean "${best}"?` : '';

@@ -3,6 +3,7 @@
  * against group counts, conv blocks against the image size, the batch against the data. Pure: the
  * data's shape comes in from the caller (framework/data reads it), so this stays file-free.
  */
+import { foreignNormOptions } from '../layers/options.js';
 import type { SchemaProblem } from './messages.js';
 import { DEFAULT_GROUPS } from './names.js';
 import type { DatasetConfig, ModelConfig, RunConfig } from './schema.js';
@@ -18,6 +19,15 @@ export interface DataShape {
 export function modelProblems(model: ModelConfig): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   const norm = typeof model.norm === 'string' ? { type: model.norm } : model.norm;
+  // The object form accepts every family's options (one flat schema); each family takes only its own.
+  const { own, foreign } = foreignNormOptions(norm as Record<string, unknown>);
+  for (const key of foreign) {
+    out.push({
+      path: ['model', 'norm', key],
+      atKey: true,
+      message: `model.norm.${key} is not an option of norm ${norm.type}${own.length ? ` (its options: ${own.join(', ')})` : ' (it has none)'}`,
+    });
+  }
   if (norm.type === 'instance' && model.type !== 'cnn') {
     out.push({ path: ['model', 'norm'], message: 'instance norm needs image inputs: use it with model.type: cnn (for an MLP use layer or group)' });
   }

@@ -10,12 +10,12 @@ import {
   BACKENDS,
   DATASETS,
   INITIALIZERS,
-  NORM_POSITIONS,
   NORMS,
   OPTIMIZERS,
   POOLINGS,
   SCHEDULES,
 } from './names.js';
+import { allNormOptionProperties } from '../layers/options.js';
 import { HypothesesSchema } from './hypotheses.js';
 
 /** A string enum: plain `enum` in JSON Schema (editors list the values, errors can name them all). */
@@ -90,37 +90,22 @@ export const DatasetSchema = Type.Object(
   { ...strict, description: 'The data a study trains and evaluates on.' },
 );
 
+/**
+ * `model.norm` as an object: its `type` and the options of every norm family, composed from the
+ * families' fragments (framework/layers/norms/*.options.ts). Options of another family than `type`
+ * are refused by config/load.ts with their location.
+ */
 export const NormObjectSchema = Type.Object(
   {
     type: literalUnion(NORMS, { description: 'The normalization layer.' }),
-    groups: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        description: 'GroupNorm: number of groups (default 8); must divide every normalized width (features or channels).',
-      }),
-    ),
-    epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Added to the variance (PyTorch default 1e-5).' })),
-    momentum: Type.Optional(
-      Type.Number({
-        exclusiveMinimum: 0,
-        exclusiveMaximum: 1,
-        description:
-          "BatchNorm: PyTorch's convention, the weight of the new batch in the running statistics (default 0.1; Keras' 0.99 is 1 - this).",
-      }),
-    ),
-    position: Type.Optional(
-      literalUnion(NORM_POSITIONS, {
-        description: 'pre: Linear -> Norm -> Activation (default); post: Linear -> Activation -> Norm.',
-      }),
-    ),
-    affine: Type.Optional(Type.Boolean({ description: 'Learn a per-feature scale and shift (default true).' })),
+    ...allNormOptionProperties(),
   },
   { ...strict, description: 'A normalization layer with options.' },
 );
 
 export const NormSchema = Type.Union([literalUnion(NORMS, { description: 'A normalization layer by name.' }), NormObjectSchema], {
   default: 'none',
-  description: 'Normalization after each hidden layer: none | batch | layer | group | instance | rms, or an object with options.',
+  description: `Normalization after each hidden layer: ${NORMS.join(' | ')}, or an object with options.`,
 });
 
 export const ModelSchema = Type.Object(

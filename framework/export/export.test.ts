@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { ModelConfig, NormConfig, RunConfig } from '../config/schema.js';
+import { NORMS, type ModelConfig, type NormConfig, type RunConfig } from '../config/index.js';
 import { initBackend } from '../train/backend.js';
 import { trainModel, type TrainData } from '../train/loop.js';
 import { fashionSlice } from '../train/testing.js';
@@ -99,12 +99,10 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+// Every registered norm (from the registry's names), plus option variants.
+const mlpActs = ['relu', 'gelu', 'swish', 'selu', 'elu', 'tanh'] as const;
 const mlpCases: [string, NormConfig, Partial<ModelConfig>][] = [
-  ['none', 'none', { activation: 'relu' }],
-  ['batch', 'batch', { activation: 'gelu', dropout: 0.2 }],
-  ['layer', 'layer', { activation: 'swish' }],
-  ['group', { type: 'group', groups: 4 }, { activation: 'selu' }],
-  ['rms', 'rms', { activation: 'elu' }],
+  ...NORMS.filter((n) => n !== 'instance').map((n, i): [string, NormConfig, Partial<ModelConfig>] => [n, n === 'group' ? { type: 'group', groups: 4 } : n, { activation: mlpActs[i % mlpActs.length]!, ...(n === 'batch' ? { dropout: 0.2 } : {}) }]),
   ['batch-post-noaffine', { type: 'batch', position: 'post', affine: false }, { activation: 'leaky_relu' }],
   ['layer-post', { type: 'layer', position: 'post' }, { activation: 'sigmoid' }],
   ['group-noaffine', { type: 'group', groups: 4, affine: false }, { activation: 'tanh' }],
@@ -127,14 +125,13 @@ describe('MLP export parity (trained on FashionMNIST, checked with onnxruntime-n
   }
 });
 
-const cnnCases: [string, NormConfig, Partial<ModelConfig>][] = [
-  ['none', 'none', { activation: 'relu' }],
-  ['batch', 'batch', { activation: 'relu', conv: { filters: [4, 8], kernel_size: 3, pool: 'avg' } }],
-  ['layer', 'layer', { activation: 'gelu' }],
-  ['group', { type: 'group', groups: 2 }, { activation: 'relu' }],
-  ['instance', 'instance', { activation: 'swish' }],
-  ['rms', 'rms', { activation: 'relu', conv: { filters: [4, 8], kernel_size: 5, pool: 'none' } }],
-];
+const cnnExtra: Record<string, Partial<ModelConfig>> = {
+  batch: { conv: { filters: [4, 8], kernel_size: 3, pool: 'avg' } },
+  layer: { activation: 'gelu' },
+  instance: { activation: 'swish' },
+  rms: { conv: { filters: [4, 8], kernel_size: 5, pool: 'none' } },
+};
+const cnnCases: [string, NormConfig, Partial<ModelConfig>][] = NORMS.map((n) => [n, n === 'group' ? { type: 'group', groups: 2 } : n, { activation: 'relu', ...cnnExtra[n] }]);
 
 describe('CNN export parity (NCHW input, conv kernels permuted, NHWC flatten order)', () => {
   for (const [name, norm, extra] of cnnCases) {

@@ -11,7 +11,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { GraphBuilder } from './graph.js';
-import { converterFor, type TensorRef } from './layers.js';
+import { familyOf, type TensorRef } from '../layers/index.js';
 import { DATA_TYPE, encodeModel, type DimObj, type ValueInfoProtoObj } from './onnx-proto.js';
 
 export const OPSET = 17;
@@ -77,7 +77,9 @@ export function exportOnnx(model: LayersModel, meta: ExportMeta): Uint8Array {
     }
   }
 
-  for (const layer of chain(model)) x = converterFor(layer)(layer, x, g);
+  // Every layer's family first, so an unsupported layer is named before any graph is written.
+  const steps = chain(model).map((layer) => ({ layer, family: familyOf(layer, 'ONNX export') }));
+  for (const { layer, family } of steps) x = family.onnx(layer, x, g);
 
   if (x.shape.length !== 1) throw new Error(`ONNX export: the model ends in shape [${x.shape.join(', ')}]; bnx expects [classes] logits`);
   const classes = x.shape[0]!;

@@ -3,10 +3,10 @@
  * unique tensor names. Layer converters only call `node`, `weight`, `scalar` and `int64s`; nothing here knows
  * about tfjs.
  */
+import type { Attr, OnnxGraph } from '../layers/index.js';
 import { ATTR_TYPE, DATA_TYPE, type AttributeProtoObj, type NodeProtoObj, type TensorProtoObj } from './onnx-proto.js';
 
-/** An attribute value with its ONNX type made explicit (1 and 1.0 are the same number in JS). */
-export type Attr = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string };
+export type { Attr };
 
 function toAttribute(name: string, a: Attr): AttributeProtoObj {
   if ('i' in a) return { name, type: ATTR_TYPE.INT, i: a.i };
@@ -24,7 +24,7 @@ function floatBytes(values: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-export class GraphBuilder {
+export class GraphBuilder implements OnnxGraph {
   readonly nodes: NodeProtoObj[] = [];
   readonly initializers: TensorProtoObj[] = [];
   // Node names and tensor names are separate namespaces in ONNX.

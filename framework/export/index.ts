@@ -4,6 +4,4 @@ export { verifyOnnx, assertParity, PARITY_TOLERANCE, type ParityResult, type Ver
 export { evalOnnx, type EvalResult, type ClassAccuracy } from './eval.js';
 export { exportAndVerify, preprocessingOf, type ExportFigures, type ExportStepOptions } from './pipeline.js';
 export { onnxModelInfo, createSession, onnxLogits, type OnnxModelInfo, type Session } from './runtime.js';
-export { CONVERTERS } from './layers.js';
-export { SUPPORTED_ACTIVATIONS } from './activations.js';
 export { loadOrt, type LoadedOrt } from './ort.js';

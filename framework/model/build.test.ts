@@ -8,8 +8,7 @@ import { NORMS, INITIALIZERS, ACTIVATIONS } from '../config/names.js';
 import { initBackend } from '../train/backend.js';
 import { buildModel } from './build.js';
 import { loadModelArtifacts, saveModelArtifacts } from './io.js';
-import { NORM_LAYERS, resolveNorm } from './norms.js';
-import { ACTIVATION_LAYERS } from './activations.js';
+import { ACTIVATION_LAYERS, NORM_FAMILIES, resolveNorm } from '../layers/index.js';
 import { INITIALIZER_FNS } from './initializers.js';
 
 beforeAll(async () => {
@@ -32,17 +31,17 @@ const classes = (m: { layers: { getClassName(): string; name: string }[] }) => m
 
 describe('registries', () => {
   test('every name in names.ts has an implementation', () => {
-    expect(Object.keys(NORM_LAYERS).sort()).toEqual([...NORMS].sort());
+    expect(Object.keys(NORM_FAMILIES).sort()).toEqual([...NORMS].sort());
     expect(Object.keys(ACTIVATION_LAYERS).sort()).toEqual([...ACTIVATIONS].sort());
     expect(Object.keys(INITIALIZER_FNS).sort()).toEqual([...INITIALIZERS].sort());
   });
 
   test('norm options resolve to PyTorch defaults; BatchNorm gets keras momentum = 1 - pytorch momentum', () => {
-    expect(resolveNorm('batch')).toEqual({ type: 'batch', epsilon: 1e-5, momentum: 0.1, position: 'pre', affine: true });
-    const bn = NORM_LAYERS.batch(resolveNorm({ type: 'batch', momentum: 0.2 }), { channels: 8, kind: 'dense', name: 'n' })!;
+    expect(resolveNorm('batch')).toEqual({ type: 'batch', position: 'pre', options: { epsilon: 1e-5, momentum: 0.1, affine: true } });
+    const bn = NORM_FAMILIES.batch.build(resolveNorm({ type: 'batch', momentum: 0.2 }), { channels: 8, kind: 'dense', name: 'n' })!;
     expect(bn.getConfig()).toMatchObject({ momentum: 0.8, epsilon: 1e-5, axis: -1 });
     // No groups given: the schema's documented default (8), the same number config validation checks.
-    const gn = NORM_LAYERS.group(resolveNorm('group'), { channels: 64, kind: 'dense', name: 'g' })!;
+    const gn = NORM_FAMILIES.group.build(resolveNorm('group'), { channels: 64, kind: 'dense', name: 'g' })!;
     expect(gn.getConfig()).toMatchObject({ groups: 8 });
   });
 });

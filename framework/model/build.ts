@@ -9,16 +9,15 @@
  * Layer names are fixed (fc1, fc1_norm, fc1_act, fc1_drop, ..., conv1, conv1_pool, flatten, logits).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { layers, sequential, type LayersModel } from '@tensorflow/tfjs-layers';
+import { sequential, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { ModelConfig } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
-import { ACTIVATION_LAYERS } from './activations.js';
+import { ACTIVATION_LAYERS, NORM_FAMILIES, conv2dLayer, denseLayer, dropoutLayer, flattenLayer, poolLayer, resolveNorm, type NormSpec } from '../layers/index.js';
 import { initValues, layerSeeds } from './initializers.js';
-import { NORM_LAYERS, resolveNorm, type NormSpec } from './norms.js';
 
 function block(out: Layer[], prefix: string, channels: number, kind: 'dense' | 'conv', model: ModelConfig, norm: NormSpec): void {
-  const normLayer = () => NORM_LAYERS[norm.type](norm, { channels, kind, name: `${prefix}_norm` });
+  const normLayer = () => NORM_FAMILIES[norm.type].build(norm, { channels, kind, name: `${prefix}_norm` });
   if (norm.position === 'pre') pushIf(out, normLayer());
   out.push(ACTIVATION_LAYERS[model.activation](`${prefix}_act`));
   if (norm.position === 'post') pushIf(out, normLayer());
@@ -48,51 +47,21 @@ export function modelLayers(model: ModelConfig, inputShape: number[], numClasses
     const conv = { filters: c.filters ?? [16, 32], kernel_size: c.kernel_size ?? 3, pool: c.pool ?? 'max' };
     conv.filters.forEach((filters, i) => {
       const p = `conv${i + 1}`;
-      out.push(
-        layers.conv2d({
-          name: p,
-          filters,
-          kernelSize: conv.kernel_size,
-          padding: 'same',
-          activation: 'linear',
-          useBias: true,
-          kernelInitializer: 'zeros',
-          ...(i === 0 ? { inputShape } : {}),
-        }),
-      );
+      out.push(conv2dLayer(p, filters, conv.kernel_size, i === 0 ? inputShape : undefined));
       block(out, p, filters, 'conv', model, norm);
-      if (conv.pool === 'max') out.push(layers.maxPooling2d({ name: `${p}_pool`, poolSize: 2, strides: 2, padding: 'valid' }));
-      if (conv.pool === 'avg') out.push(layers.averagePooling2d({ name: `${p}_pool`, poolSize: 2, strides: 2, padding: 'valid' }));
+      if (conv.pool !== 'none') out.push(poolLayer(`${p}_pool`, conv.pool));
     });
-    out.push(layers.flatten({ name: 'flatten' }));
+    out.push(flattenLayer());
   } else if (inputShape.length !== 1) {
-    out.push(layers.flatten({ name: 'flatten', inputShape }));
+    out.push(flattenLayer(inputShape));
   }
   hidden.forEach((units, i) => {
     const p = `fc${i + 1}`;
-    out.push(
-      layers.dense({
-        name: p,
-        units,
-        activation: 'linear',
-        useBias: true,
-        kernelInitializer: 'zeros',
-        ...(out.length === 0 ? { inputShape } : {}),
-      }),
-    );
+    out.push(denseLayer(p, units, out.length === 0 ? inputShape : undefined));
     block(out, p, units, 'dense', model, norm);
-    if (dropout > 0) out.push(layers.dropout({ name: `${p}_drop`, rate: dropout }));
+    if (dropout > 0) out.push(dropoutLayer(`${p}_drop`, dropout));
   });
-  out.push(
-    layers.dense({
-      name: 'logits',
-      units: numClasses,
-      activation: 'linear',
-      useBias: true,
-      kernelInitializer: 'zeros',
-      ...(out.length === 0 ? { inputShape } : {}),
-    }),
-  );
+  out.push(denseLayer('logits', numClasses, out.length === 0 ? inputShape : undefined));
   return out;
 }
 

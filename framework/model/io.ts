@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { atomicWriteFile } from '../util/fs.js';
-import './group-normalization.js';
-import './rms-normalization.js';
+// bnx's own layer classes register themselves with tfjs' serialization when the families load
+import '../layers/index.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';

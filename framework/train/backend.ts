@@ -14,7 +14,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
-import type { BackendName } from '../config/names.js';
+import type { BackendName } from '../config/index.js';
+import { silenceCpuBanner, usingGpuDevice } from '../tfjs/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -83,10 +84,10 @@ async function tryCandidate(c: Candidate): Promise<{ ok: true; gpu?: boolean } |
   }
   if (c === 'cpu') {
     // The cpu backend prints a banner advising tfjs-node on first use; bnx reports the backend itself.
-    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+    silenceCpuBanner();
   }
   if (c === 'tensorflow-gpu') {
-    const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+    const gpu = usingGpuDevice();
     if (!gpu) return { ok: false, reason: `${pkg} loaded but no usable CUDA device was found` };
     return { ok: true, gpu };
   }

@@ -1,42 +1,53 @@
 /**
- * The training engine: a tfjs-layers Sequential compiled into explicit forward/backward steps.
+ * The training engine: a tfjs-layers Sequential compiled into explicit forward/backward steps, one
+ * node per layer from the layer families (framework/layers).
  *
  * Why not autodiff: on the wasm backend tf's gradient of matMul uses matMul with transposeA/B, which
  * costs ~3 ms at the first layer's shapes against ~0.25 ms for an explicit transpose plus a plain
- * matMul, and every recorded op adds tape overhead. Here each layer kind has a backward written with
- * plain tf ops (Dense, Conv2D, Batch/Layer/Group/RMS norm, ReLU, tanh, sigmoid, Dropout, Flatten);
- * the rest (other activations, pooling) use a vector-Jacobian product from tf.grads over the layer's
- * own call(). Every path is checked against tf autodiff of model.apply in engine.test.ts.
+ * matMul, and every recorded op adds tape overhead. Each family writes its backward with plain tf ops
+ * (or a vector-Jacobian product of the layer's own call()); every family is checked against tf
+ * autodiff of model.apply by the tests generated from the registry (layers/families.test.ts).
  *
  * The engine reads and writes the layers' own variables, so the LayersModel is always the trained
  * model (eval, save and ONNX export see the same weights), BatchNorm running statistics included.
+ *
+ * Gradients are gradients: gradients() returns dL/dparams. A step hands the optimizer a Backprop, a
+ * function of the loss-gradient scale, so an optimizer whose update is linear in the gradient (plain
+ * SGD) can take lr * dL/dparams in one backward pass (backprop is linear), as bnx always has: same
+ * bits, no extra multiply per parameter. The learning rate is the optimizer's business alone.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { ActivationNode, BatchNormNode, Conv2DNode, DenseNode, familyOf, type Node, type StepContext } from '../layers/index.js';
 import { softmaxCrossEntropy, type StepResult } from './loss.js';
-import { ActivationNode, BatchNormNode, Conv2DNode, DenseNode, nodeFor, type Node, type StepContext } from './nodes.js';
 
 export { softmaxCrossEntropy, type StepResult, type StepContext };
 
-export interface GradStep {
-  /** Per-parameter gradients (already multiplied by gradScale), aligned with `params`. */
-  grads: tf.Tensor[];
+/**
+ * dL/dparams (aligned with TrainGraph.params) of the batch just forwarded, with the loss gradient
+ * multiplied by `scale` (1: the gradients). Call once per forward, inside the same tf.tidy.
+ */
+export type Backprop = (scale: number) => tf.Tensor[];
+
+export interface ForwardStep {
   result: StepResult;
+  backprop: Backprop;
 }
 
 /** A compiled model: forward/backward over the layers' own variables. */
 export class TrainGraph {
   readonly nodes: Node[];
   readonly params: tf.Variable[];
-  readonly hasBatchNorm: boolean;
+  /** A batch of one cannot be normalized by batch statistics (PyTorch refuses it too). */
+  readonly needsBatchStatistics: boolean;
   private readonly firstWeighted: number;
   private dz = new Float32Array(0);
 
   constructor(readonly model: LayersModel) {
-    this.nodes = model.layers.map((l) => nodeFor(l as unknown as Layer));
+    this.nodes = model.layers.map((l) => familyOf(l as unknown as Layer, 'engine').node(l as unknown as Layer));
     this.params = this.nodes.flatMap((n) => n.params);
-    this.hasBatchNorm = this.nodes.some((n) => n instanceof BatchNormNode);
+    this.needsBatchStatistics = this.nodes.some((n) => n instanceof BatchNormNode);
     this.firstWeighted = this.nodes.findIndex((n) => n.params.length > 0);
     // Dense/Conv2D directly followed by ReLU: one fused kernel forward (the ReLU's backward still
     // masks by its output, which is the fused output).
@@ -48,7 +59,7 @@ export class TrainGraph {
       }
     });
     // The first weighted layer needs no dx; when it is a Dense, its products (the biggest of an MLP)
-    // run in dense-kernel.ts on the wasm backend: same results, no per-step weight repacking.
+    // run in the dense family's own kernel on the wasm backend: same results, no per-step repacking.
     const first = this.nodes[this.firstWeighted];
     if (first instanceof DenseNode) first.ownKernel = true;
     const trainable = new Set(model.trainableWeights.map((w) => (w.read() as tf.Variable).id));
@@ -66,25 +77,44 @@ export class TrainGraph {
 
   /** Write state kept outside the model (BatchNorm running statistics) into the layers' variables. */
   syncState(): void {
-    for (const n of this.nodes) if (n instanceof BatchNormNode) n.syncState();
+    for (const n of this.nodes) n.syncState?.();
   }
 
   /**
-   * Forward, loss and backward for one batch (call inside tf.tidy). The loss gradient is computed in
-   * JavaScript from the logits (one small read per step, also needed for the metrics and the NaN check).
+   * Forward and loss for one batch (call inside tf.tidy); backprop() then runs the backward. The loss
+   * and its gradient are computed in JavaScript from the logits (one small read per step, also needed
+   * for the metrics and the NaN check).
    */
-  gradients(x: tf.Tensor, labels: ArrayLike<number>, ctx: StepContext, gradScale: number): GradStep {
-    const logits = this.forward(x, ctx);
-    const [n, classes] = logits.shape as [number, number];
-    if (this.dz.length !== n * classes) this.dz = new Float32Array(n * classes);
-    const result = softmaxCrossEntropy(logits.dataSync() as Float32Array, labels, n, classes, this.dz, gradScale);
-    let d: tf.Tensor = tf.tensor2d(this.dz, [n, classes]);
+  step(x: tf.Tensor, labels: ArrayLike<number>, ctx: StepContext): ForwardStep {
+    const logitsT = this.forward(x, ctx);
+    const [n, classes] = logitsT.shape as [number, number];
+    const logits = logitsT.dataSync() as Float32Array;
+    const result = softmaxCrossEntropy(logits, labels, n, classes, null, 1);
+    let used = false;
+    const backprop: Backprop = (scale) => {
+      if (used) throw new Error('engine: backprop() runs once per forward');
+      used = true;
+      if (this.dz.length !== n * classes) this.dz = new Float32Array(n * classes);
+      softmaxCrossEntropy(logits, labels, n, classes, this.dz, scale);
+      return this.backward(tf.tensor2d(this.dz, [n, classes]));
+    };
+    return { result, backprop };
+  }
+
+  /** dL/dparams of mean cross-entropy for one batch (call inside tf.tidy). */
+  gradients(x: tf.Tensor, labels: ArrayLike<number>, ctx: StepContext): { grads: tf.Tensor[]; result: StepResult } {
+    const s = this.step(x, labels, ctx);
+    return { grads: s.backprop(1), result: s.result };
+  }
+
+  private backward(dLogits: tf.Tensor): tf.Tensor[] {
+    let d = dLogits;
     const grads: tf.Tensor[][] = [];
     for (let i = this.nodes.length - 1; i >= this.firstWeighted; i--) {
       const { dx, grads: g } = this.nodes[i]!.backward(d, i > this.firstWeighted);
       grads[i] = g;
       if (dx) d = dx;
     }
-    return { grads: grads.flat(), result };
+    return grads.flat();
   }
 }

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { RunConfig } from '../config/schema.js';
-import { buildModel } from '../model/build.js';
+import { buildModel } from '../model/index.js';
 import { permutation, rngFor } from '../util/random.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { TrainGraph, type StepContext } from './engine.js';
@@ -130,7 +130,6 @@ export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOpt
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const te = performance.now();
       const lr = lrAt(epoch);
-      const scale = optimizer.gradScale(lr);
       permutation(nTrain, shuffleRng, order);
       let lossSum = 0;
       let accSum = 0;
@@ -142,7 +141,7 @@ export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOpt
           if (opts.signal?.aborted) return done('KILLED', abortReason(opts.signal));
         }
         const b = Math.min(batchSize, nTrain - s);
-        if (b === 1 && graph.hasBatchNorm) continue;
+        if (b === 1 && graph.needsBatchStatistics) continue;
         for (let r = 0; r < b; r++) {
           const row = order[s + r]!;
           xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
@@ -151,9 +150,9 @@ export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOpt
         let result = { loss: NaN, correct: 0 };
         tf.tidy(() => {
           const x = tf.tensor(b === batchSize ? xBuf : xBuf.subarray(0, b * f), [b, ...inputShape]);
-          const g = graph.gradients(x, b === batchSize ? yBuf : yBuf.subarray(0, b), ctx, scale);
-          result = g.result;
-          if (Number.isFinite(result.loss)) optimizer.step(graph.params, g.grads, lr);
+          const s = graph.step(x, b === batchSize ? yBuf : yBuf.subarray(0, b), ctx);
+          result = s.result;
+          if (Number.isFinite(result.loss)) optimizer.minimize(graph.params, s.backprop, lr);
         });
         if (!Number.isFinite(result.loss)) {
           return done('FAILED', `training loss became ${result.loss} at epoch ${epoch}, step ${stepNo + 1} (lr ${lr}); ${divergenceHint(cfg)}`);

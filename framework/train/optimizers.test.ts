@@ -11,9 +11,10 @@ beforeAll(async () => {
 
 /**
  * Run the optimizer for the given gradient sequence on a one-element parameter, with a per-step lr,
- * the way the loop does (gradients pre-multiplied by gradScale).
+ * the way the loop does (minimize() with a backprop that scales the gradient as asked), or through
+ * step() with the gradients themselves.
  */
-function run(cfg: Partial<OptimizerConfig>, p0: number, grads: number[], lrs: number[]): number[] {
+function run(cfg: Partial<OptimizerConfig>, p0: number, grads: number[], lrs: number[], via: 'minimize' | 'step' = 'minimize'): number[] {
   const opt = makeOptimizer(cfg);
   const init = tf.tensor1d([p0]);
   const p = tf.variable(init);
@@ -21,7 +22,10 @@ function run(cfg: Partial<OptimizerConfig>, p0: number, grads: number[], lrs: nu
   const out: number[] = [];
   grads.forEach((g, i) => {
     const lr = lrs[i] ?? lrs[lrs.length - 1]!;
-    tf.tidy(() => opt.step([p], [tf.tensor1d([g * opt.gradScale(lr)])], lr));
+    tf.tidy(() => {
+      if (via === 'step') opt.step([p], [tf.tensor1d([g])], lr);
+      else opt.minimize([p], (scale) => [tf.tensor1d([g * scale])], lr);
+    });
     out.push(p.dataSync()[0]!);
   });
   opt.dispose();
@@ -128,11 +132,28 @@ describe('optimizers follow PyTorch update rules', () => {
   ];
   for (const c of cases) {
     test(`${JSON.stringify(c)} matches the float64 reference over 6 steps with a changing lr`, () => {
-      const got = run(c, 0.8, G, LR);
       const want = reference(c, 0.8, G, LR);
-      got.forEach((v, i) => expect(v, `step ${i + 1}`).toBeCloseTo(want[i]!, 5));
+      // through minimize() as the loop calls it, and through step() with the gradients themselves
+      for (const via of ['minimize', 'step'] as const) {
+        const got = run(c, 0.8, G, LR, via);
+        got.forEach((v, i) => expect(v, `${via}, step ${i + 1}`).toBeCloseTo(want[i]!, 5));
+      }
     });
   }
+
+  test('gradients are gradients: only plain SGD asks backprop for a scaled loss gradient, and only by lr', () => {
+    const scales = (cfg: Partial<OptimizerConfig>) => {
+      const opt = makeOptimizer(cfg);
+      const p = tf.variable(tf.tensor1d([1]));
+      const asked: number[] = [];
+      tf.tidy(() => opt.minimize([p], (scale) => (asked.push(scale), [tf.tensor1d([0.5 * scale])]), 0.05));
+      opt.dispose();
+      p.dispose();
+      return asked;
+    };
+    expect(scales({ type: 'sgd', lr: 0.05 })).toEqual([0.05]);
+    for (const c of cases) expect(scales(c), JSON.stringify(c)).toEqual(c.type === 'sgd' && !c.momentum ? [0.05] : [1]);
+  });
 
   test('AdamW decay is decoupled: with zero gradient it only shrinks p by lr*wd', () => {
     const r = run({ type: 'adamw', weight_decay: 0.5 }, 2, [0, 0], [0.1]);

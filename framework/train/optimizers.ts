@@ -19,12 +19,14 @@ import type { OptimizerName } from '../config/names.js';
 export interface Optimizer {
   readonly name: OptimizerName;
   /**
-   * Backprop is linear in the loss gradient, so an update that is linear in the gradient (plain SGD)
-   * can have lr folded into the loss gradient: the engine multiplies dL/dlogits by this factor and
-   * passes gradients already scaled. 1 for every optimizer with state.
+   * One update of `params` at learning rate `lr`. `backprop(scale)` runs the backward pass of the
+   * batch just forwarded and returns scale * dL/dparams; every optimizer calls it with 1 (true
+   * gradients) except plain SGD, whose update is linear in the gradient: it asks for lr * dL/dp in
+   * the same pass (the loss gradient is scaled before backprop, no multiply per parameter), which is
+   * what bnx's SGD has always computed, bit for bit. Call inside tf.tidy.
    */
-  gradScale(lr: number): number;
-  /** Update `params` in place from `grads` (already multiplied by gradScale(lr)). Call inside tf.tidy. */
+  minimize(params: tf.Variable[], backprop: (scale: number) => tf.Tensor[], lr: number): void;
+  /** Update `params` in place from their gradients dL/dp. Call inside tf.tidy. */
   step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void;
   /** Steps taken so far. */
   readonly iterations: number;
@@ -94,8 +96,8 @@ abstract class Base implements Optimizer {
   ) {
     this.slots = new Slots(slotCount);
   }
-  gradScale(_lr: number): number {
-    return 1;
+  minimize(params: tf.Variable[], backprop: (scale: number) => tf.Tensor[], lr: number): void {
+    this.step(params, backprop(1), lr);
   }
   step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
     this.iterations++;
@@ -111,14 +113,23 @@ class Sgd extends Base {
   constructor(h: OptimizerParams) {
     super('sgd', h, h.momentum > 0 ? 1 : 0);
   }
-  override gradScale(lr: number): number {
-    return this.h.momentum > 0 ? 1 : lr;
+  override minimize(params: tf.Variable[], backprop: (scale: number) => tf.Tensor[], lr: number): void {
+    if (this.h.momentum > 0) return super.minimize(params, backprop, lr);
+    // Plain SGD: one backward pass gives lr * dL/dp directly (see Optimizer.minimize).
+    this.iterations++;
+    const scaled = backprop(lr);
+    params.forEach((p, i) => this.descend(p, scaled[i]!, lr));
+  }
+  /** p - lr*(g + wd*p) = p*(1 - lr*wd) - lrG, with lrG = lr * dL/dp. */
+  private descend(p: tf.Variable, lrG: tf.Tensor, lr: number): void {
+    const wd = this.h.weight_decay;
+    p.assign(tf.sub(wd > 0 ? tf.mul(p, 1 - lr * wd) : p, lrG));
   }
   protected update(p: tf.Variable, g: tf.Tensor, lr: number, s: tf.Variable[]): void {
     const { momentum: mu, nesterov, weight_decay: wd } = this.h;
     if (mu === 0) {
-      // g is already lr * dL/dp (see gradScale): p - lr*(g + wd*p) = p*(1 - lr*wd) - lr*g
-      p.assign(tf.sub(wd > 0 ? tf.mul(p, 1 - lr * wd) : p, g));
+      // true gradients (step() called directly): the same update with the multiply made explicit
+      this.descend(p, tf.mul(g, lr), lr);
       return;
     }
     const d = withL2(g, p, wd);

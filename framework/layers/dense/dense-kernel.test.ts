@@ -1,14 +1,12 @@
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { runConfig } from '../config/resolve.js';
-import type { ModelConfig } from '../config/schema.js';
-import { buildModel } from '../model/build.js';
-import { rngFor } from '../util/random.js';
-import { initBackend } from './backend.js';
+import { runConfig, type ModelConfig } from '../../config/index.js';
+import { buildModel } from '../../model/index.js';
+import { initBackend, TrainGraph } from '../../train/index.js';
+import { rngFor } from '../../util/random.js';
 import { denseForward, denseKernelFits, denseWeightGrad } from './dense-kernel.js';
-import { TrainGraph } from './engine.js';
-import { DenseNode } from './nodes.js';
+import { DenseNode } from './dense.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -65,7 +63,7 @@ describe('dense-kernel (wasm): bit-identical to the tfjs-wasm (XNNPACK) products
         (first as DenseNode).ownKernel = own;
         const x = rand([64, 784], 5, true);
         const y = Uint8Array.from({ length: 64 }, (_, i) => (i * 7) % 10);
-        const out = g.gradients(x, y, { training: true, dropoutRng: rngFor(1, 'd') }, 0.1).grads.map(bits);
+        const out = g.step(x, y, { training: true, dropoutRng: rngFor(1, 'd') }).backprop(0.1).map(bits);
         model.dispose();
         return out;
       });

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { sequential, layers, type LayersModel } from '@tensorflow/tfjs-layers';
-import { initBackend } from '../train/backend.js';
+import { initBackend } from '../../train/index.js';
 import { GroupNormalization, groupNorm } from './group-normalization.js';
 import { RMSNormalization, rmsNorm } from './rms-normalization.js';
-import { loadModelArtifacts, saveModelArtifacts } from './io.js';
+import { loadModelArtifacts, saveModelArtifacts } from '../../model/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

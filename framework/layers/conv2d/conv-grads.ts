@@ -4,6 +4,7 @@
  * slower than a conv. Both are written as plain convolutions (XNNPACK-backed on wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilter } from '../../tfjs/index.js';
 
 /**
  * dL/dx of a stride-1 'same' conv: a correlation of dy with the spatially flipped filter (in and out
@@ -34,15 +35,7 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number]): tf.Tensor4D {
   // Native TensorFlow (tfjs-node) has a fast kernel; wasm has none and the cpu backend's is ~30x
   // slower than the conv below.
-  if (tf.getBackend() === 'tensorflow' && tf.getKernel('Conv2DBackpropFilter', 'tensorflow') != null) {
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-      strides: [1, 1],
-      pad: 'same',
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-      filterShape,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-  }
+  if (tf.getBackend() === 'tensorflow' && tf.getKernel('Conv2DBackpropFilter', 'tensorflow') != null) return conv2dBackpropFilter(x, dy, filterShape);
   return conv2dFilterGradByConv(x, dy, filterShape);
 }
 

@@ -11,9 +11,10 @@
  * x^T by strides (no transpose): ~195 us and ~160 us. They accumulate as XNNPACK's wasm-simd gemm
  * does (bias first, then k ascending; separate mul and add, no FMA): the results are bit-identical to
  * the tf path (checked in dense-kernel.test.ts), so switching paths changes no metric.
- * Inputs are read in place on the tfjs-wasm heap through BackendWasm.getMemoryOffset (tfjs 4.22).
+ * Inputs are read in place on the tfjs-wasm heap (framework/tfjs/wasm.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapView as view, wasmHeapAvailable } from '../../tfjs/index.js';
 
 const WASM_BASE64 = 'AGFzbQEAAAABFQJgCH9/f39/f39/AGAGf39/f39/AAMDAgABBQMBAEAHFQMDbWVtAgADZndkAAAFd2dyYWQAAQqKCgLDBQIIfw17IAVBAnQhDiAGQQJ0IQ9BACEIAkADQCAIIARPDQFBACEJAkADQCAJIAZPDQEgAiAJQQJ0av0ABAAhEyACIAlBAnRq/QAEECEUIBMhFSAUIRYgEyEXIBQhGCATIRkgFCEaIBMhGyAUIRwgACAIIA5saiELIAEgCUECdGohDCAFIQoCQANAIApFDQEgDP0ABAAhECAM/QAEECERIAsgDkEAbGr9CQIAIRIgFSASIBD95gH95AEhFSAWIBIgEf3mAf3kASEWIAsgDkEBbGr9CQIAIRIgFyASIBD95gH95AEhFyAYIBIgEf3mAf3kASEYIAsgDkECbGr9CQIAIRIgGSASIBD95gH95AEhGSAaIBIgEf3mAf3kASEaIAsgDkEDbGr9CQIAIRIgGyASIBD95gH95AEhGyAcIBIgEf3mAf3kASEcIAtBBGohCyAMIA9qIQwgCkEBayEKDAALCyAHBEAgFf0MAAAAAAAAAAAAAAAAAAAAAP3pASEVIBb9DAAAAAAAAAAAAAAAAAAAAAD96QEhFiAX/QwAAAAAAAAAAAAAAAAAAAAA/ekBIRcgGP0MAAAAAAAAAAAAAAAAAAAAAP3pASEYIBn9DAAAAAAAAAAAAAAAAAAAAAD96QEhGSAa/QwAAAAAAAAAAAAAAAAAAAAA/ekBIRogG/0MAAAAAAAAAAAAAAAAAAAAAP3pASEbIBz9DAAAAAAAAAAAAAAAAAAAAAD96QEhHAsgAyAIIAZsIAlqQQJ0aiENIA0gD0EAbGogFf0LBAAgDSAPQQBsaiAW/QsEECANIA9BAWxqIBf9CwQAIA0gD0EBbGogGP0LBBAgDSAPQQJsaiAZ/QsEACANIA9BAmxqIBr9CwQQIA0gD0EDbGogG/0LBAAgDSAPQQNsaiAc/QsEECAJQQhqIQkMAAsLIAhBBGohCAwACwsLwgQCCH8LeyAEQQJ0IQwgBUECdCENQQAhBgJAA0AgBiAETw0BQQAhBwJAA0AgByAFTw0B/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFf0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGCAAIAZBAnRqIQkgASAHQQJ0aiEKIAMhCAJAA0AgCEUNASAK/QAEACEOIAr9AAQQIQ8gCf0JAgAhECARIBAgDv3mAf3kASERIBIgECAP/eYB/eQBIRIgCf0JAgQhECATIBAgDv3mAf3kASETIBQgECAP/eYB/eQBIRQgCf0JAgghECAVIBAgDv3mAf3kASEVIBYgECAP/eYB/eQBIRYgCf0JAgwhECAXIBAgDv3mAf3kASEXIBggECAP/eYB/eQBIRggCSAMaiEJIAogDWohCiAIQQFrIQgMAAsLIAIgBiAFbCAHakECdGohCyALIA1BAGxqIBH9CwQAIAsgDUEAbGogEv0LBBAgCyANQQFsaiAT/QsEACALIA1BAWxqIBT9CwQQIAsgDUECbGogFf0LBAAgCyANQQJsaiAW/QsEECALIA1BA2xqIBf9CwQAIAsgDUEDbGogGP0LBBAgB0EIaiEHDAALCyAGQQRqIQYMAAsLCw==';
 
@@ -27,18 +28,6 @@ interface Exports {
 
 let kernel: Exports | null | undefined;
 
-/** The tfjs-wasm backend's heap, read in place (tensor.dataSync() would allocate a copy each call). */
-interface WasmBackend {
-  getMemoryOffset(dataId: object): number;
-  wasm: { HEAPU8: Uint8Array };
-}
-
-/** A view of a float32 tensor's data on the tfjs-wasm heap (valid until the next tf op). */
-function view(t: tf.Tensor): Float32Array {
-  const be = tf.backend() as unknown as WasmBackend;
-  const heap = be.wasm.HEAPU8;
-  return new Float32Array(heap.buffer, heap.byteOffset + be.getMemoryOffset(t.dataId), t.size);
-}
 /** The x whose data is in the module's memory (denseForward leaves it there for denseWeightGrad). */
 let resident: tf.Tensor | null = null;
 
@@ -59,7 +48,7 @@ export function denseKernelFits(x: tf.Tensor, w: tf.Tensor): boolean {
   if (x.rank !== 2 || w.rank !== 2 || x.dtype !== 'float32') return false;
   const [m, k] = x.shape as [number, number];
   const n = w.shape[1]!;
-  return tf.getBackend() === 'wasm' && typeof (tf.backend() as unknown as Partial<WasmBackend>).getMemoryOffset === 'function' && m % 4 === 0 && k % 4 === 0 && n % 8 === 0 && load() !== null;
+  return wasmHeapAvailable() && m % 4 === 0 && k % 4 === 0 && n % 8 === 0 && load() !== null;
 }
 
 /** Float offsets of each buffer in the module's memory, grown on demand. */

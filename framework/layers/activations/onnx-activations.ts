@@ -8,12 +8,13 @@
  *   elu       alpha 1 (the Activation layer's fixed alpha)
  * softmax is refused: bnx models end in logits and the exporter adds the softmax output itself.
  */
-import type { GraphBuilder } from './graph.js';
+import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { config, type OnnxGraph, type TensorRef } from '../onnx.js';
 
 const SELU_SCALE = 1.0507009873554804934193349852946;
 const SELU_SCALEALPHA = 1.7580993408473768599402175208123;
 
-type Emit = (g: GraphBuilder, x: string, base: string) => string;
+type Emit = (g: OnnxGraph, x: string, base: string) => string;
 
 const ACTIVATIONS: Record<string, Emit> = {
   linear: (_g, x) => x,
@@ -50,7 +51,7 @@ const ALIASES: Record<string, string> = { hard_sigmoid: 'hardSigmoid', 'gelu-new
 export const SUPPORTED_ACTIVATIONS: readonly string[] = Object.keys(ACTIVATIONS);
 
 /** Emit the activation `name` applied to tensor `x`; returns the output tensor name. */
-export function emitActivation(g: GraphBuilder, name: string, x: string, base: string, layerName: string): string {
+export function emitActivation(g: OnnxGraph, name: string, x: string, base: string, layerName: string): string {
   const emit = ACTIVATIONS[ALIASES[name] ?? name];
   if (!emit) {
     const hint =
@@ -62,4 +63,11 @@ export function emitActivation(g: GraphBuilder, name: string, x: string, base: s
     );
   }
   return emit(g, x, base);
+}
+
+/** The `activation` of a Dense/Conv2D layer applied to its output y (nothing for linear or none). */
+export function emitActivationOf(layer: Layer, g: OnnxGraph, y: TensorRef): TensorRef {
+  const act = config(layer).activation;
+  if (act === undefined || act === null) return y;
+  return { ...y, name: emitActivation(g, String(act), y.name, `${layer.name}_act`, layer.name) };
 }

@@ -1,0 +1,24 @@
+/** Helpers the families' training nodes share: the layer's variables by name, and a VJP. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+
+export type Config = Record<string, unknown>;
+
+const variable = (lv: LayerVariable | null | undefined): tf.Variable | null => (lv ? (lv.read() as tf.Variable) : null);
+
+/** The layer's variables by short name (kernel, bias, gamma, ...); null where the layer has none. */
+export function weightsOf(layer: Layer, ...names: string[]): (tf.Variable | null)[] {
+  const byName = new Map<string, LayerVariable>();
+  for (const w of layer.weights) byName.set(w.originalName.split('/').pop()!, w);
+  return names.map((n) => variable(byName.get(n)));
+}
+
+export const nonNull = (vs: (tf.Variable | null)[]): tf.Variable[] => vs.filter((v): v is tf.Variable => v !== null);
+
+/** Vector-Jacobian product through `f` (recomputes the forward under a tape). */
+export function vjp(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
+  return tf.grads(f)(inputs, dy);
+}
+
+export const configOf = (layer: Layer): Config => layer.getConfig() as Config;
