@@ -39,7 +39,7 @@ describe('matrix over any value the schema allows', () => {
 
   it('locates a bad value inside a matrix value, once', () => {
     expect(problems(minimal('matrix:\n  model.norm: [batch, { type: grop }]\n  model.hidden: [[64], [0], 5]\n'))).toEqual([
-      'study.yaml:4:31: model.norm.type must be one of: none, batch, layer, group, instance, rms (got "grop"); did you mean "group"?',
+      'study.yaml:4:31: model.norm.type must be one of: none, batch, batch_renorm, layer, group, instance, rms (got "grop"); did you mean "group"?',
       'study.yaml:5:25: model.hidden.0 must be >= 1 (got 0)',
       'study.yaml:5:29: model.hidden must be a list (got 5)',
     ]);
