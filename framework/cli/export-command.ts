@@ -44,18 +44,18 @@ export async function exportCommand(key: string, o: { trackingUri?: string; out?
 
     const { initBackend } = await import('../train/index.js');
     await initBackend(config.train.backend);
-    const { loadModelArtifacts } = await import('../model/index.js');
+    const { loadModelArtifacts, inputLayout } = await import('../model/index.js');
     const model = await loadModelArtifacts(join(work, 'tfjs'));
     const { loadDataset, prepareData } = await import('../data/index.js');
     const ds = await loadDataset(config.dataset);
-    const data = prepareData(ds, config.dataset, config.model.type === 'cnn' ? 'image' : 'flat');
+    const data = prepareData(ds, config.dataset, inputLayout(config.model).data);
     const { exportAndVerify } = await import('../export/index.js');
     const out = resolve(o.out ?? `${runKey}.onnx`);
     const r = await exportAndVerify(model, data, {
       runKey,
       classNames: ds.classNames,
       dataset: config.dataset,
-      layout: config.model.type === 'cnn' ? 'nhwc' : 'flat',
+      layout: inputLayout(config.model).onnx,
       outPath: out,
     });
     model.dispose();

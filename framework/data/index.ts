@@ -6,3 +6,4 @@ export { prepareData } from './prepare.js';
 export { dataRoot } from './cache.js';
 export { BUILTIN } from './catalog.js';
 export { parseIdx, encodeIdx, readIdxFile, IdxError, type IdxArray } from './idx.js';
+export { pixelValue, preprocessPixels, type Preprocessing } from './pixels.js';

@@ -4,11 +4,13 @@
  *      the run seed, so every run of a study sees the same examples); kept in original order;
  *   2. validation: hold out round(fraction x n) of the (subset) train examples, drawn with
  *      `validation.seed` (again independent of the run seed); both parts keep original order;
- *   3. value = (pixel / scale - mean[c]) / std[c], through a 256-entry table per channel, in one pass.
+ *   3. value = (pixel / scale - mean[c]) / std[c] (pixels.ts, the one rule), through a 256-entry table
+ *      per channel, in one pass.
  */
 import type { DatasetConfig } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
 import { permutation, rngFor } from '../util/random.js';
+import { pixelValue } from './pixels.js';
 import type { Dataset, Prepared, Split } from './types.js';
 
 /** The fixed seed of `subset` draws. Changing it changes which examples every smoke test uses. */
@@ -26,11 +28,8 @@ export function pixelTable(scale: number, channels: number, normalize?: { mean: 
     }
   }
   const table = new Float32Array(256 * channels);
-  for (let c = 0; c < channels; c++) {
-    const mean = normalize ? (normalize.mean[c] ?? normalize.mean[0]!) : 0;
-    const std = normalize ? (normalize.std[c] ?? normalize.std[0]!) : 1;
-    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / scale - mean) / std;
-  }
+  const p = { scale, ...(normalize ? { mean: normalize.mean, std: normalize.std } : {}) };
+  for (let c = 0; c < channels; c++) for (let v = 0; v < 256; v++) table[c * 256 + v] = pixelValue(v, c, p);
   return table;
 }
 

@@ -10,6 +10,7 @@
  *                  ('flat' | 'nchw'), input_shape (JSON, without batch), producer_name 'bnx'
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Preprocessing } from '../data/index.js';
 import { GraphBuilder } from './graph.js';
 import { familyOf, type TensorRef } from '../layers/index.js';
 import { DATA_TYPE, encodeModel, type DimObj, type ValueInfoProtoObj } from './onnx-proto.js';
@@ -20,11 +21,8 @@ export const INPUT_NAME = 'input';
 export const LOGITS_NAME = 'logits';
 export const PROBABILITIES_NAME = 'probabilities';
 
-export interface Preprocessing {
-  scale: number;
-  mean?: number[];
-  std?: number[];
-}
+/** The one Preprocessing type: the data stage's (framework/data/pixels.ts). */
+export type { Preprocessing };
 
 export interface ExportMeta {
   bnxVersion: string;

@@ -5,3 +5,5 @@ export { evalOnnx, type EvalResult, type ClassAccuracy } from './eval.js';
 export { exportAndVerify, preprocessingOf, type ExportFigures, type ExportStepOptions } from './pipeline.js';
 export { onnxModelInfo, createSession, onnxLogits, type OnnxModelInfo, type Session } from './runtime.js';
 export { loadOrt, type LoadedOrt } from './ort.js';
+export { readOnnxMeta, type OnnxMeta } from './onnx-meta.js';
+export { modelProtoType, decodeModel } from './onnx-proto.js';

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { loadOrt, type Ort, type OrtSession } from './ort.js';
 import { UserError } from '../util/errors.js';
-import { INPUT_NAME, LOGITS_NAME, type Preprocessing } from './export.js';
-import { decodeModel, ONNX_FILE_HINT } from './onnx-proto.js';
+import { INPUT_NAME, type Preprocessing } from './export.js';
+import { readOnnxMeta } from './onnx-meta.js';
+import { ONNX_FILE_HINT } from './onnx-proto.js';
 
 export interface OnnxModelInfo {
   /** Input dims without the batch dim: [features] or [C, H, W]. */
@@ -30,40 +31,20 @@ export function readOnnxBytes(bytesOrPath: Uint8Array | string): Uint8Array {
   }
 }
 
-function parseJson<T>(text: string | undefined, key: string, where: string): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new UserError(`${where}: metadata '${key}' is not valid JSON: ${text.slice(0, 80)}`);
-  }
-}
-
-/** Input/output names and shapes plus the bnx metadata of an ONNX model. */
+/** Input/output names and shapes plus the bnx metadata of an ONNX model, for running it. */
 export function onnxModelInfo(bytes: Uint8Array, where = 'ONNX model'): OnnxModelInfo {
-  const model = decodeModel(bytes, where);
-  const graph = model.graph;
-  if (!graph?.input?.length || !graph.output?.length) throw new UserError(`${where}: the graph has no inputs or outputs (not a model bnx exported)`, [ONNX_FILE_HINT]);
-  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
-  const input = graph.input.find((i) => !inits.has(i.name)) ?? graph.input[0]!;
-  const output = graph.output.find((o) => o.name === LOGITS_NAME) ?? graph.output[0]!;
-  const dims = (input.type?.tensorType?.shape?.dim ?? []).slice(1).map((d) => Number(d.dimValue ?? -1));
-  if (dims.some((d) => !(d > 0))) throw new UserError(`${where}: input ${input.name} needs fixed dims after the batch dim, got [${dims.join(', ')}]`);
-  const outDims = output.type?.tensorType?.shape?.dim ?? [];
-  const metadata: Record<string, string> = {};
-  for (const e of model.metadataProps ?? []) metadata[e.key] = e.value;
-  const layout = metadata.input_layout === 'nchw' || (metadata.input_layout === undefined && dims.length === 3) ? 'nchw' : 'flat';
-  const classNames = parseJson<string[]>(metadata.class_names, 'class_names', where);
-  const preprocessing = parseJson<Preprocessing>(metadata.preprocessing, 'preprocessing', where);
+  const m = readOnnxMeta(bytes, where);
+  const dims = m.inputShape.slice(1);
+  if (dims.some((d) => !(d > 0))) throw new UserError(`${where}: input ${m.inputName} needs fixed dims after the batch dim, got [${dims.join(', ')}]`);
   return {
     inputDims: dims,
-    layout,
-    inputName: input.name || INPUT_NAME,
-    outputName: output.name,
-    classes: Number(outDims[1]?.dimValue ?? classNames?.length ?? 0),
-    ...(classNames ? { classNames } : {}),
-    ...(preprocessing ? { preprocessing } : {}),
-    metadata,
+    layout: m.layout,
+    inputName: m.inputName || INPUT_NAME,
+    outputName: m.outputName,
+    classes: m.outputShape[1] !== undefined && m.outputShape[1] > 0 ? m.outputShape[1] : (m.classNames?.length ?? 0),
+    ...(m.classNames ? { classNames: m.classNames } : {}),
+    ...(m.preprocessing ? { preprocessing: m.preprocessing } : {}),
+    metadata: m.metadata,
   };
 }
 

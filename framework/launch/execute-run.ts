@@ -62,6 +62,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
 
   try {
     const { loadDataset, prepareData } = await import('../data/index.js');
+    const { inputLayout } = await import('../model/index.js');
     const ds = await loadDataset(job.dataset, { log });
     if (job.dataDigest && ds.identity.digest !== job.dataDigest) {
       return await finish('failed', `the dataset changed since the study was planned (digest ${ds.identity.digest.slice(0, 12)}, planned ${job.dataDigest.slice(0, 12)}); run the study again to re-plan`);
@@ -72,7 +73,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     // auto falling through to wasm is the normal case without tfjs-node; only an explicit request that
     // could not be honoured deserves a line per run.
     if (backend.fallback_reason && backend.requested !== 'auto') log(`${job.run.name}: ${backend.fallback_reason}`);
-    const data = prepareData(ds, config.dataset, config.model.type === 'cnn' ? 'image' : 'flat');
+    const data = prepareData(ds, config.dataset, inputLayout(config.model).data);
 
     const params: Record<string, string> = {
       ...flattenParams({ dataset: config.dataset, model: config.model, train: config.train }),
@@ -144,7 +145,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
         runKey: job.run.key,
         classNames: ds.classNames,
         dataset: config.dataset,
-        layout: config.model.type === 'cnn' ? 'nhwc' : 'flat',
+        layout: inputLayout(config.model).onnx,
         outPath: join(work, 'model.onnx'),
       });
       await store.logArtifact(runId, join(work, 'model.onnx'), ARTIFACT.onnx);

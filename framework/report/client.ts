@@ -12,6 +12,8 @@
  * Results are exposed on window.__bnx for tests: { charts, demo, error?, results }. User strings
  * reach the DOM only through textContent.
  */
+import { pixelValue, preprocessPixels } from '../data/index.js';
+
 export const CLIENT_JS = String.raw`
 (function () {
   'use strict';
@@ -54,11 +56,11 @@ export const CLIENT_JS = String.raw`
   }
 
   // ---- demo ----
+  // the data stage's preprocessing, its source generated into the page (framework/data/pixels.ts)
+  ${pixelValue.toString()}
+  ${preprocessPixels.toString()}
   function toInput(pixels, pre) {
-    var out = new Float32Array(pixels.length);
-    var mean = pre.mean ? pre.mean[0] : 0, std = pre.std ? pre.std[0] : 1;
-    for (var i = 0; i < pixels.length; i++) out[i] = (pixels[i] / pre.scale - mean) / std;
-    return out;
+    return preprocessPixels(pixels, pre, 1);
   }
   function probabilities(v) {
     var sum = 0, allUnit = true;

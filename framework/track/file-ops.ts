@@ -20,6 +20,7 @@ import {
   appendFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { atomicWriteFile } from '../util/fs.js';
 import { dirname, join } from 'node:path';
 import { TrackingError } from './types.js';
 
@@ -61,19 +62,10 @@ export function tempName(): string {
   return `.bnx-${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
 }
 
-/** Write via a temp file in `tmpDir` (same filesystem) and a rename onto `target`. */
+/** Write via a temp file in `tmpDir` (same filesystem; a folder MLflow does not list) and a rename onto `target`. */
 export function writeViaTemp(target: string, data: string | Uint8Array, tmpDir: string): void {
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(tmpDir, tempName());
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, target);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  atomicWriteFile(target, data, { tmp: join(tmpDir, tempName()) });
 }
-
 
 /** Append whole lines; first cut off a torn last line a killed writer may have left. */
 export function appendMetricLines(path: string, text: string): void {

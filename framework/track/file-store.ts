@@ -12,12 +12,12 @@
  * reader and cut off before the next append.
  */
 import { randomBytes, randomInt, createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { atomicWriteFile } from '../util/fs.js';
+import { atomicCopyFile, atomicWriteFile } from '../util/fs.js';
 import { matchesFilter, parseFilter } from './filter.js';
 import { TEMP_NAME, appendMetricLines, isDir, publishFolder, repairTornTail, tempName, walkFiles, withLockFile, writeViaTemp } from './file-ops.js';
 import { validateArtifactPath, validateName, validateRunId, validateValueLength } from './names.js';
@@ -570,15 +570,7 @@ export class FileStore implements TrackingStore {
     const target = join(dir, ...rel.split('/'));
     const inside = !relative(runDir, target).startsWith('..');
     const tmpDir = inside ? runDir : dirname(target);
-    mkdirSync(dirname(target), { recursive: true });
-    const tmp = join(tmpDir, tempName());
-    try {
-      copyFileSync(localPath, tmp);
-      renameSync(tmp, target);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    atomicCopyFile(localPath, target, { tmp: join(tmpDir, tempName()) });
   }
 
   async downloadArtifact(runId: string, artifactPath: string, localPath: string): Promise<void> {
