@@ -28,7 +28,7 @@ function config(seed: number, bn: boolean): RunConfig {
     train: {
       epochs: 5,
       batch_size: 64,
-      optimizer: { type: 'sgd', lr: 0.001, momentum: 0, nesterov: false, weight_decay: 0, beta1: 0.9, beta2: 0.999, rho: 0.99, epsilon: 1e-8 },
+      optimizer: { type: 'sgd', lr: 0.001, momentum: 0, nesterov: false, weight_decay: 0 },
       schedule: 'none',
       backend: backendName,
     },

@@ -12,19 +12,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunConfig, ModelConfig } from '../framework/config/schema.js';
+import type { RunConfig } from '../framework/config/schema.js';
 import { runConfig } from '../framework/config/resolve.js';
 import type { BackendName } from '../framework/config/names.js';
 
 interface BenchCase {
-  model: ModelConfig;
+  model: RunConfig['model'];
   /** Training images per class (6000 = the full 60k set). */
   trainPerClass: number;
   shape: 'flat' | 'image';
 }
 
 /** The seed study's MLP (784-64-32-10, ReLU, PyTorch init): the schema's defaults. */
-const MLP: ModelConfig = runConfig().model;
+const MLP: RunConfig['model'] = runConfig().model;
 
 const CASES: Record<string, BenchCase> = {
   mlp: { model: MLP, trainPerClass: 6000, shape: 'flat' },
@@ -64,7 +64,7 @@ async function child(backendName: BackendName, caseName: string, epochs: number)
     train: {
       epochs,
       batch_size: 64,
-      optimizer: { type: 'sgd', lr: 0.001, momentum: 0, nesterov: false, weight_decay: 0, beta1: 0.9, beta2: 0.999, rho: 0.99, epsilon: 1e-8 },
+      optimizer: { type: 'sgd', lr: 0.001, momentum: 0, nesterov: false, weight_decay: 0 },
       schedule: 'none',
       backend: backendName,
     },

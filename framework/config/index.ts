@@ -5,3 +5,4 @@ export * from './names.js';
 export * from './hypotheses.js';
 export { hypothesisProblems } from './hypothesis-checks.js';
 export { dataProblems, modelProblems, type DataShape } from './rules.js';
+export { normalizeConfig, resolveRunFields, type NormalizedConfig } from './normalize.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseStudy } from './load.js';
+import { resolveCell } from './resolve.js';
 
 const GOOD = readFileSync(new URL('../../experiments/bn-vs-baseline.yaml', import.meta.url), 'utf8');
 
@@ -20,7 +21,9 @@ const minimal = (body: string) => `name: s\ndataset: { name: fashion-mnist }\n${
 describe('loading a valid study', () => {
   it('applies defaults everywhere, including inside variants', () => {
     const { config } = parseStudy(GOOD, 'bn.yaml');
-    expect(config.train.optimizer).toMatchObject({ type: 'sgd', lr: 0.001, momentum: 0, nesterov: false });
+    expect(config.train.optimizer).toMatchObject({ type: 'sgd', lr: 0.001 });
+    // The base keeps unions as written (a variant may change the type); each run resolves them.
+    expect(resolveCell(config, { variant: 'baseline', matrix: {} }).fields!.train.optimizer).toEqual({ type: 'sgd', lr: 0.001, momentum: 0, nesterov: false, weight_decay: 0 });
     expect(config.model).toMatchObject({ type: 'mlp', hidden: [64, 32], norm: 'none', init: 'pytorch', dropout: 0 });
     expect(config.seeds).toEqual([1, 2, 3]);
     expect(Object.keys(config.variants)).toEqual(['baseline', 'batchnorm']);
@@ -88,6 +91,27 @@ describe('broken studies: every problem, located, in one pass', () => {
     ],
     ['matrix path that does not exist', minimal('matrix:\n  train.optimizer.lrr: [0.1]\n'), ['study.yaml:4:3: matrix key "train.optimizer.lrr" does not exist in the config; check the spelling against the schema']],
     ['matrix path outside run fields', minimal('matrix:\n  seeds: [1]\n'), ['study.yaml:4:3: matrix key "seeds" must be a dotted path inside dataset, model or train (e.g. train.optimizer.lr)']],
+    [
+      'an option of another optimizer type',
+      minimal('train:\n  optimizer: { type: adam, momentum: 0.9 }\n'),
+      ['study.yaml:4:28: "momentum" does not apply to optimizer adam (it is an option of sgd, rmsprop); adam accepts: lr, weight_decay, beta1, beta2, epsilon'],
+    ],
+    [
+      'an Adam option without a type (sgd by default)',
+      minimal('train:\n  optimizer: { lr: 0.1, beta1: 0.9 }\n'),
+      ['study.yaml:4:25: "beta1" does not apply to optimizer sgd (it is an option of adam, adamw); sgd accepts: lr, momentum, nesterov, weight_decay'],
+    ],
+    ['unknown optimizer type', minimal('train:\n  optimizer: { type: adamm }\n'), ['study.yaml:4:22: train.optimizer.type must be one of: sgd, adam, adamw, rmsprop, adagrad (got "adamm"); did you mean "adam"?']],
+    [
+      'an option of another schedule',
+      minimal('train:\n  schedule: { type: step, min_lr: 0.1 }\n'),
+      ['study.yaml:4:27: "min_lr" does not apply to schedule step (it is an option of cosine, warmup_cosine); step accepts: step_size, gamma'],
+    ],
+    [
+      'a variant switching the optimizer type over options of the base',
+      minimal('train:\n  optimizer: { type: sgd, momentum: 0.9 }\nvariants:\n  a: {}\n  b: { train: { optimizer: { type: adam } } }\n'),
+      ['study.yaml:4:27: "momentum" does not apply to optimizer adam (it is an option of sgd, rmsprop); adam accepts: lr, weight_decay, beta1, beta2, epsilon (variant "b")'],
+    ],
     ['matrix value invalid', minimal('matrix:\n  train.optimizer.lr: [0.1, -1]\n'), ['study.yaml:4:29: train.optimizer.lr must be > 0 (got -1)']],
     [
       'unsafe variant name',

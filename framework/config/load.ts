@@ -9,7 +9,8 @@ import { UserError } from '../util/errors.js';
 import { hypothesisNameProblems, hypothesisProblems } from './hypothesis-checks.js';
 import { hasPath, locate } from './locate.js';
 import { describeErrors, dotted, type SchemaProblem } from './messages.js';
-import { cells, compiledValidators, getPath, resolveCell, setPath } from './resolve.js';
+import { resolveRunFields } from './normalize.js';
+import { cells, compiledValidators, deepMerge, getPath, resolveCell, setPath } from './resolve.js';
 import { dataProblems, modelProblems, type DataShape } from './rules.js';
 import { experimentJsonSchema, MAX_NAME_LENGTH, SAFE_NAME, type DatasetConfig, type Experiment } from './schema.js';
 
@@ -225,7 +226,7 @@ function semanticChecks(
     if (!runRoots.has(segs[0]!) || segs.length < 2) {
       at(['matrix', path], `matrix key "${path}" must be a dotted path inside dataset, model or train (e.g. train.optimizer.lr)`, true);
       matrixOk = false;
-    } else if (getPath(base, segs) === undefined && !Object.values(config.variants ?? {}).some((v) => getPath(v, segs) !== undefined)) {
+    } else if (!pathExists(base, Object.values(config.variants ?? {}), segs)) {
       at(['matrix', path], `matrix key "${path}" does not exist in the config; check the spelling against the schema`, true);
       matrixOk = false;
     }
@@ -251,7 +252,10 @@ function semanticChecks(
       const key = JSON.stringify(r.errors.map((e) => e.instancePath + e.keyword));
       if (seen.has(key)) continue;
       seen.add(key);
-      report(describeErrors(r.errors, r.data), blame);
+      // A base key that only fails under a later variant says which variant breaks it.
+      const suffix = (p: SchemaProblem): SchemaProblem =>
+        cell.variant !== Object.keys(config.variants)[0] && !hasPath(doc, ['variants', cell.variant, ...p.path]) ? { ...p, message: `${p.message} (variant "${cell.variant}")` } : p;
+      report(describeErrors(r.errors, r.data).map(suffix), blame);
       continue;
     }
     const fields = r.fields!;
@@ -260,7 +264,8 @@ function semanticChecks(
       if (!seen.has(shape)) at(blame(['dataset', 'path']), shape);
       seen.add(shape);
     }
-    const ruled = [...modelProblems(fields.model), ...(shape && typeof shape === 'object' ? dataProblems(fields, shape) : [])];
+    const written = (r.data.model ?? {}) as { norm?: unknown };
+    const ruled = [...modelProblems(fields.model, written), ...(shape && typeof shape === 'object' ? dataProblems(fields, shape) : [])];
     for (const problem of ruled) {
       const id = `${cell.variant}|${problem.message}`;
       if (seen.has(id)) continue;
@@ -270,4 +275,10 @@ function semanticChecks(
     }
   }
   for (const p of hypothesisProblems(config)) at(p.path, p.message, p.atKey);
+}
+
+/** A matrix path exists when the base, a variant, or a resolved variant (schema defaults) has it. */
+function pathExists(base: Record<string, unknown>, variants: unknown[], segs: string[]): boolean {
+  if (getPath(base, segs) !== undefined || variants.some((v) => getPath(v, segs) !== undefined)) return true;
+  return variants.some((v) => getPath(resolveRunFields(deepMerge(base, v) as Record<string, unknown>), segs) !== undefined);
 }

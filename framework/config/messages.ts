@@ -58,6 +58,16 @@ function describe(e: ErrorObject, data: unknown): SchemaProblem | undefined {
       const key = String(p.additionalProperty);
       const known = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
       const where = path.length ? ` in ${dotted(path)}` : '';
+      if (Array.isArray(p.owners)) {
+        // An option of another member of a discriminated union (momentum on adam).
+        const kind = path[path.length - 1] ?? 'type';
+        const options = known.filter((k) => k !== 'type');
+        return {
+          path: [...path, key],
+          atKey: true,
+          message: `"${key}" does not apply to ${kind} ${String(p.tag)} (it is an option of ${(p.owners as string[]).join(', ')}); ${String(p.tag)} accepts: ${options.join(', ') || 'no options'}`,
+        };
+      }
       return {
         path: [...path, key],
         atKey: true,
@@ -119,9 +129,19 @@ export function valueAt(data: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+type Branch = Record<string, unknown>;
+
+/** The `type` values a union branch admits (const or enum), when it is a discriminated object. */
+function branchTypes(b: Branch): unknown[] | undefined {
+  const t = (b?.properties as Record<string, Branch> | undefined)?.type;
+  if (!t) return undefined;
+  return 'const' in t ? [t.const] : Array.isArray(t.enum) ? (t.enum as unknown[]) : undefined;
+}
+
 /**
- * For `string | object` unions (norm, schedule) ajv reports every branch. Keep the errors of the
- * branches whose type matches the value; if none matches, say what the alternatives are.
+ * For unions (norm, optimizer, schedule) ajv reports every branch. Keep the errors of the branches
+ * whose type matches the value; for a mapping, only the branch its `type` selects (an option of
+ * another type is then named as such); if none matches, say what the alternatives are.
  */
 function resolveUnions(errors: ErrorObject[], data: unknown): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
@@ -131,10 +151,37 @@ function resolveUnions(errors: ErrorObject[], data: unknown): ErrorObject[] {
     const branchOf = (e: ErrorObject) => e.schemaPath.slice(prefix.length).split('/')[0];
     const inUnion = kept.filter((e) => e.schemaPath.startsWith(prefix));
     const wrongType = new Set(inUnion.filter((e) => e.keyword === 'type' && e.instancePath === u.instancePath).map(branchOf));
-    const survivors = inUnion.filter((e) => !wrongType.has(branchOf(e)));
+    let survivors = inUnion.filter((e) => !wrongType.has(branchOf(e)));
+    const branches = (Array.isArray(u.schema) ? u.schema : []) as Branch[];
+    const value = valueAt(data, pathOf(u.instancePath));
+    const tagged = branches.map((b, i) => ({ i: String(i), b, types: branchTypes(b) })).filter((x) => x.types);
+    const path = pathOf(u.instancePath);
+    if (tagged.length > 1 && value && typeof value === 'object' && !Array.isArray(value)) {
+      const given = (value as Record<string, unknown>).type;
+      const tag = given ?? tagged.map((x) => (x.b.properties as Record<string, Branch>).type!.default).find((d) => d !== undefined);
+      const chosen = tagged.find((x) => x.types!.includes(tag));
+      if (!chosen) {
+        const allowed = tagged.flatMap((x) => x.types!).map(String);
+        kept = kept.filter((e) => !e.schemaPath.startsWith(prefix));
+        kept.push({
+          ...u,
+          instancePath: `${u.instancePath}/type`,
+          keyword: 'enum',
+          params: { allowedValues: allowed },
+          schemaPath: `${u.schemaPath}/type`,
+        });
+        continue;
+      }
+      survivors = survivors.filter((e) => branchOf(e) === chosen.i);
+      for (const e of survivors) {
+        if (e.keyword !== 'additionalProperties' || e.instancePath !== u.instancePath) continue;
+        const key = String((e.params as { additionalProperty: string }).additionalProperty);
+        const owners = tagged.filter((x) => key in ((x.b.properties as object) ?? {})).flatMap((x) => x.types!).map(String);
+        if (owners.length) e.params = { ...e.params, tag: String(tag), owners };
+      }
+    }
     kept = kept.filter((e) => !e.schemaPath.startsWith(prefix) || survivors.includes(e));
     if (survivors.length === 0) {
-      const path = pathOf(u.instancePath);
       kept.push({
         ...u,
         keyword: 'type',
@@ -144,7 +191,6 @@ function resolveUnions(errors: ErrorObject[], data: unknown): ErrorObject[] {
       });
     }
   }
-  void data;
   return kept;
 }
 

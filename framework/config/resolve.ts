@@ -1,5 +1,6 @@
 /** Pure helpers that build one run's config from the base, a variant, a matrix cell and a seed. */
 import { Ajv, type ValidateFunction } from 'ajv';
+import { resolveRunFields, type ResolvedFields } from './normalize.js';
 import { experimentJsonSchema, runFieldsJsonSchema, type Experiment, type RunConfig } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -65,28 +66,29 @@ export function cells(study: Experiment): Cell[] {
 }
 
 /**
- * The run fields of one cell: base <- variant <- matrix values, validated with defaults applied.
+ * The run fields of one cell: base <- variant <- matrix values, validated, then normalised (every
+ * default written out, also inside unions, and options without effect dropped).
  * Returns ajv's errors instead of throwing so the loader can locate them.
  */
 export function resolveCell(
   study: Experiment,
   cell: Cell,
-): { fields?: Omit<RunConfig, 'seed'>; errors?: ValidateFunction['errors']; data: Obj } {
+): { fields?: ResolvedFields; errors?: ValidateFunction['errors']; data: Obj } {
   const base: Obj = { dataset: study.dataset, model: study.model, train: study.train };
   const data = deepMerge(base, study.variants[cell.variant] ?? {});
   for (const [path, value] of Object.entries(cell.matrix)) setPath(data, path.split('.'), value);
   const v = compiledValidators().runFields;
   if (!v(data)) return { errors: v.errors, data };
-  return { fields: data as unknown as Omit<RunConfig, 'seed'>, data };
+  return { fields: resolveRunFields(data as Parameters<typeof resolveRunFields>[0]), data };
 }
 
 /**
  * A complete run config from a partial one, with every default the schema declares: how tests and
  * benchmarks get configs without restating defaults. Throws on an invalid patch.
  */
-export function runConfig(patch: { dataset?: object; model?: object; train?: object } = {}, seed = 1): RunConfig {
+export function runConfig(patch: { dataset?: object; model?: object; train?: object } = {}, seed = 1): ResolvedFields & { seed: number } {
   const data: Obj = deepMerge({ dataset: { name: 'fashion-mnist' }, model: {}, train: {} }, patch);
   const v = compiledValidators().runFields;
   if (!v(data)) throw new Error(`runConfig: invalid patch ${JSON.stringify(patch)}: ${JSON.stringify(v.errors)}`);
-  return { ...(data as unknown as Omit<RunConfig, 'seed'>), seed };
+  return { ...resolveRunFields(data as Parameters<typeof resolveRunFields>[0]), seed };
 }

@@ -5,8 +5,8 @@
  */
 import { foreignNormOptions } from '../layers/options.js';
 import type { SchemaProblem } from './messages.js';
-import { DEFAULT_GROUPS } from './names.js';
-import type { DatasetConfig, ModelConfig, RunConfig } from './schema.js';
+import type { ResolvedFields } from './normalize.js';
+import type { DatasetConfig, RunConfig } from './schema.js';
 
 /** What validation knows of a dataset without loading it. */
 export interface DataShape {
@@ -16,28 +16,35 @@ export interface DataShape {
   test: number;
 }
 
-export function modelProblems(model: ModelConfig): SchemaProblem[] {
+/**
+ * `model` is resolved (normalised: the norm in its object form with its defaults, conv only on a
+ * CNN); `written` is the model as the study spells it, so a problem points at the key the user wrote.
+ */
+export function modelProblems(model: ResolvedFields['model'], written: { norm?: unknown } = {}): SchemaProblem[] {
   const out: SchemaProblem[] = [];
-  const norm = typeof model.norm === 'string' ? { type: model.norm } : model.norm;
+  const norm = model.norm;
   // The object form accepts every family's options (one flat schema); each family takes only its own.
-  const { own, foreign } = foreignNormOptions(norm as Record<string, unknown>);
-  for (const key of foreign) {
-    out.push({
-      path: ['model', 'norm', key],
-      atKey: true,
-      message: `model.norm.${key} is not an option of norm ${norm.type}${own.length ? ` (its options: ${own.join(', ')})` : ' (it has none)'}`,
-    });
+  // Checked on the norm as written: the resolved one carries the family's defaults.
+  if (written.norm !== null && typeof written.norm === 'object') {
+    const { own, foreign } = foreignNormOptions(written.norm as Record<string, unknown>);
+    for (const key of foreign) {
+      out.push({
+        path: ['model', 'norm', key],
+        atKey: true,
+        message: `model.norm.${key} is not an option of norm ${norm.type}${own.length ? ` (its options: ${own.join(', ')})` : ' (it has none)'}`,
+      });
+    }
   }
   if (norm.type === 'instance' && model.type !== 'cnn') {
     out.push({ path: ['model', 'norm'], message: 'instance norm needs image inputs: use it with model.type: cnn (for an MLP use layer or group)' });
   }
   if (norm.type === 'group') {
-    const groups = (norm as { groups?: number }).groups ?? DEFAULT_GROUPS;
-    const widths = model.type === 'cnn' ? [...model.conv.filters, ...model.hidden] : model.hidden;
+    const groups = norm.groups!; // the schema's default is written out for group norm
+    const widths = [...(model.conv?.filters ?? []), ...model.hidden];
     const bad = widths.filter((w) => w % groups !== 0);
     if (bad.length) {
       out.push({
-        path: typeof model.norm === 'string' ? ['model', 'norm'] : ['model', 'norm', 'groups'],
+        path: typeof written.norm === 'string' ? ['model', 'norm'] : ['model', 'norm', 'groups'],
         message: `group norm with ${groups} groups needs every normalized width to be a multiple of ${groups}; ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not (widths: ${widths.join(', ')})`,
       });
     }
@@ -54,7 +61,7 @@ function trainExamples(ds: DatasetConfig, shape: DataShape): number {
 export function dataProblems(fields: Omit<RunConfig, 'seed'>, shape: DataShape): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   const { model, train, dataset } = fields;
-  if (model.type === 'cnn' && model.conv.pool !== 'none') {
+  if (model.type === 'cnn' && model.conv && model.conv.pool !== 'none') {
     // Each block keeps the size (same padding) and then halves it (2x2 pooling, rounding down).
     let [h, w] = [shape.height, shape.width];
     const sizes: string[] = [];

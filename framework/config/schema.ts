@@ -14,8 +14,10 @@ import {
   OPTIMIZERS,
   POOLINGS,
   SCHEDULES,
+  type OptimizerName,
+  type ScheduleName,
 } from './names.js';
-import { allNormOptionProperties } from '../layers/options.js';
+import { allNormOptionProperties, NORM_NAMES, NORM_OPTIONS, type NormOptions } from '../layers/options.js';
 import { HypothesesSchema } from './hypotheses.js';
 
 /** A string enum: plain `enum` in JSON Schema (editors list the values, errors can name them all). */
@@ -91,14 +93,39 @@ export const DatasetSchema = Type.Object(
 );
 
 /**
+/**
+ * `appliesWhen` (a bnx annotation, ignored by validators and editors): the option only means something
+ * when a sibling key has one of the listed values. normalizeConfig() drops it otherwise, so a setting
+ * without effect (conv settings on an MLP, GroupNorm's groups on BatchNorm) never changes a run key or
+ * the params a run logs.
+ */
+const appliesWhen = (key: string, values: readonly string[]) => ({ appliesWhen: { [key]: [...values] } });
+
+/**
+ * Every norm family's options (framework/layers/norms/*.options.ts), each once, annotated with the
+ * families it applies to and its default, so normalizeConfig() fills a family's defaults and drops
+ * the options of the others.
+ */
+function normOptionProperties(): ReturnType<typeof allNormOptionProperties> {
+  const props = allNormOptionProperties() as Record<string, TSchema>;
+  const out: Record<string, TSchema> = {};
+  for (const [key, prop] of Object.entries(props)) {
+    const owners = NORM_NAMES.filter((n) => key in (NORM_OPTIONS[n] as NormOptions).properties);
+    const dflt = key === 'position' ? 'pre' : owners.map((n) => (NORM_OPTIONS[n] as NormOptions).defaults[key]).find((d) => d !== undefined);
+    out[key] = { ...prop, ...(dflt === undefined ? {} : { default: dflt }), ...appliesWhen('type', owners) };
+  }
+  return out as ReturnType<typeof allNormOptionProperties>;
+}
+
+/**
  * `model.norm` as an object: its `type` and the options of every norm family, composed from the
- * families' fragments (framework/layers/norms/*.options.ts). Options of another family than `type`
- * are refused by config/load.ts with their location.
+ * families' fragments. Options of another family than `type` are refused by config/rules.ts with
+ * their location.
  */
 export const NormObjectSchema = Type.Object(
   {
     type: literalUnion(NORMS, { description: 'The normalization layer.' }),
-    ...allNormOptionProperties(),
+    ...normOptionProperties(),
   },
   { ...strict, description: 'A normalization layer with options.' },
 );
@@ -125,7 +152,7 @@ export const ModelSchema = Type.Object(
         kernel_size: Type.Integer({ minimum: 1, default: 3, description: 'Square kernel size (same padding).' }),
         pool: literalUnion(POOLINGS, { default: 'max', description: '2x2 pooling after each block.' }),
       },
-      { ...strict, default: {}, description: 'Conv blocks for type: cnn: Conv -> Norm -> Activation -> Pool.' },
+      { ...strict, default: {}, description: 'Conv blocks for type: cnn: Conv -> Norm -> Activation -> Pool.', ...appliesWhen('type', ['cnn']) },
     ),
     activation: literalUnion(ACTIVATIONS, { default: 'relu', description: 'Activation after each hidden layer.' }),
     norm: NormSchema,
@@ -138,39 +165,99 @@ export const ModelSchema = Type.Object(
   { ...strict, default: {}, description: 'The network.' },
 );
 
-export const OptimizerSchema = Type.Object(
+/** Every optimizer option, declared once with its default; each optimizer accepts a subset. */
+const OPTIMIZER_OPTIONS = {
+  lr: Type.Number({ exclusiveMinimum: 0, default: 0.01, description: 'Learning rate (peak rate when a schedule is set).' }),
+  momentum: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Momentum (sgd, rmsprop).' }),
+  nesterov: Type.Boolean({ default: false, description: 'Nesterov momentum (sgd).' }),
+  weight_decay: Type.Number({
+    minimum: 0,
+    default: 0,
+    description: 'L2 penalty added to the gradient (sgd, adam, rmsprop, adagrad) or decoupled decay (adamw).',
+  }),
+  beta1: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'First moment decay (adam, adamw).' }),
+  beta2: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999, description: 'Second moment decay (adam, adamw).' }),
+  rho: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.99, description: 'Squared-gradient decay, PyTorch alpha (rmsprop).' }),
+  epsilon: Type.Number({ exclusiveMinimum: 0, default: 1e-8, description: 'Numerical stability term (adam, adamw, rmsprop, adagrad).' }),
+};
+type OptimizerOption = keyof typeof OPTIMIZER_OPTIONS;
+
+/** Which options each optimizer reads (framework/train/optimizers.ts implements exactly these). */
+export const OPTIMIZER_ACCEPTS = {
+  sgd: ['lr', 'momentum', 'nesterov', 'weight_decay'],
+  adam: ['lr', 'weight_decay', 'beta1', 'beta2', 'epsilon'],
+  adamw: ['lr', 'weight_decay', 'beta1', 'beta2', 'epsilon'],
+  rmsprop: ['lr', 'momentum', 'weight_decay', 'rho', 'epsilon'],
+  adagrad: ['lr', 'weight_decay', 'epsilon'],
+} as const satisfies Record<OptimizerName, readonly OptimizerOption[]>;
+
+const pick = <K extends OptimizerOption>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, OPTIMIZER_OPTIONS[k]])) as Pick<typeof OPTIMIZER_OPTIONS, K>;
+
+/** One optimizer's options. sgd is the default type, so its `type` may be left out. */
+const optimizerMember = <N extends OptimizerName>(name: N) =>
+  Type.Object(
+    {
+      type: Type.Literal(name, { description: 'The optimizer.', ...(name === 'sgd' ? { default: name } : {}) }),
+      ...pick(OPTIMIZER_ACCEPTS[name] as readonly (typeof OPTIMIZER_ACCEPTS)[N][number][]),
+    },
+    { ...strict, description: `${name}: ${OPTIMIZER_ACCEPTS[name].join(', ')}.` },
+  );
+
+export const OptimizerSchema = Type.Union(
+  [optimizerMember('sgd'), optimizerMember('adam'), optimizerMember('adamw'), optimizerMember('rmsprop'), optimizerMember('adagrad')],
   {
-    type: literalUnion(OPTIMIZERS, { default: 'sgd', description: 'The optimizer.' }),
-    lr: Type.Number({ exclusiveMinimum: 0, default: 0.01, description: 'Learning rate (peak rate when a schedule is set).' }),
-    momentum: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'sgd/rmsprop: momentum.' }),
-    nesterov: Type.Boolean({ default: false, description: 'sgd: Nesterov momentum.' }),
-    weight_decay: Type.Number({
-      minimum: 0,
-      default: 0,
-      description: 'L2 penalty added to the gradient (sgd, adam, rmsprop, adagrad) or decoupled decay (adamw).',
-    }),
-    beta1: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'adam/adamw: first moment decay.' }),
-    beta2: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999, description: 'adam/adamw: second moment decay.' }),
-    rho: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.99, description: 'rmsprop: squared-gradient decay (PyTorch alpha).' }),
-    epsilon: Type.Number({ exclusiveMinimum: 0, default: 1e-8, description: 'Numerical stability term.' }),
+    default: {},
+    description: `Optimizer (type: ${OPTIMIZERS.join(' | ')}, default sgd) and the hyper-parameters that type accepts: ${OPTIMIZERS.map((n) => `${n}: ${OPTIMIZER_ACCEPTS[n].join(', ')}`).join('; ')}.`,
   },
-  { ...strict, default: {}, description: 'Optimizer and its hyper-parameters.' },
 );
 
-export const ScheduleObjectSchema = Type.Object(
-  {
-    type: literalUnion(SCHEDULES, { description: 'Learning-rate schedule, stepped once per epoch.' }),
-    step_size: Type.Optional(Type.Integer({ minimum: 1, description: 'step: epochs between decays (default max(1, round(epochs / 3))).' })),
-    gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'step/exponential: decay factor (default 0.1 for step, 0.9 for exponential).' })),
-    warmup_epochs: Type.Optional(Type.Integer({ minimum: 0, description: 'warmup_cosine: epochs of linear warm-up (default 1).' })),
-    min_lr: Type.Optional(Type.Number({ minimum: 0, description: 'cosine/warmup_cosine: final learning rate (default 0).' })),
-  },
-  { ...strict, description: 'A schedule with options.' },
-);
+const SCHEDULE_OPTIONS = {
+  step_size: Type.Integer({ minimum: 1, description: 'Epochs between decays (default max(1, round(epochs / 3))).' }),
+  gamma: Type.Number({ exclusiveMinimum: 0, description: 'Decay factor.' }),
+  warmup_epochs: Type.Integer({ minimum: 0, default: 1, description: 'Epochs of linear warm-up (at most epochs - 1).' }),
+  min_lr: Type.Number({ minimum: 0, default: 0, description: 'Final learning rate.' }),
+};
+
+/** Each schedule's options with their defaults (gamma's default differs between step and exponential). */
+const scheduleMembers = {
+  none: Type.Object({ type: Type.Literal('none', { description: 'Constant learning rate.' }) }, { ...strict, description: 'none.' }),
+  step: Type.Object(
+    {
+      type: Type.Literal('step', { description: 'lr * gamma^floor((epoch - 1) / step_size).' }),
+      step_size: Type.Optional(SCHEDULE_OPTIONS.step_size),
+      gamma: Type.Number({ ...SCHEDULE_OPTIONS.gamma, default: 0.1 }),
+    },
+    { ...strict, description: 'step: step_size, gamma (default 0.1).' },
+  ),
+  exponential: Type.Object(
+    { type: Type.Literal('exponential', { description: 'lr * gamma^(epoch - 1).' }), gamma: Type.Number({ ...SCHEDULE_OPTIONS.gamma, default: 0.9 }) },
+    { ...strict, description: 'exponential: gamma (default 0.9).' },
+  ),
+  cosine: Type.Object(
+    { type: Type.Literal('cosine', { description: 'Cosine annealing from lr to min_lr over the epochs.' }), min_lr: SCHEDULE_OPTIONS.min_lr },
+    { ...strict, description: 'cosine: min_lr (default 0).' },
+  ),
+  warmup_cosine: Type.Object(
+    {
+      type: Type.Literal('warmup_cosine', { description: 'Linear warm-up, then cosine annealing.' }),
+      warmup_epochs: SCHEDULE_OPTIONS.warmup_epochs,
+      min_lr: SCHEDULE_OPTIONS.min_lr,
+    },
+    { ...strict, description: 'warmup_cosine: warmup_epochs (default 1), min_lr (default 0).' },
+  ),
+} satisfies Record<ScheduleName, TSchema>;
 
 export const ScheduleSchema = Type.Union(
-  [literalUnion(SCHEDULES, { description: 'A schedule by name.' }), ScheduleObjectSchema],
-  { default: 'none', description: 'none | step | exponential | cosine | warmup_cosine, or an object with options.' },
+  [literalUnion(SCHEDULES, { description: 'A schedule by name, with its default options.' }), ...Object.values(scheduleMembers)],
+  {
+    default: 'none',
+    description: `Learning-rate schedule, stepped once per epoch: ${SCHEDULES.join(' | ')}, or an object with options (${Object.values(
+      scheduleMembers,
+    )
+      .map((m) => m.description)
+      .join(' ')})`,
+  },
 );
 
 export const TrainSchema = Type.Object(
@@ -276,11 +363,18 @@ export type NormObject = Static<typeof NormObjectSchema>;
 export type TrainConfig = Static<typeof TrainSchema>;
 export type OptimizerConfig = Static<typeof OptimizerSchema>;
 export type ScheduleConfig = Static<typeof ScheduleSchema>;
+/** A schedule in its normalised object form. */
+export type ScheduleObject = Exclude<ScheduleConfig, string>;
+export type ConvConfig = ModelConfig['conv'];
 
-/** What one run trains: the base with its variant, matrix cell and seed applied. */
+/**
+ * What one run trains: the base with its variant, matrix cell and seed applied. A planned run's config
+ * is normalised (framework/config/normalize.ts: defaults written out, shorthands expanded, options
+ * without effect left out, so no `conv` on an MLP); code that reads it resolves it the same way.
+ */
 export interface RunConfig {
   dataset: DatasetConfig;
-  model: ModelConfig;
+  model: Omit<ModelConfig, 'conv'> & { conv?: ConvConfig };
   train: TrainConfig;
   seed: number;
 }

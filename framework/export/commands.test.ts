@@ -42,7 +42,7 @@ function cfg(type: 'mlp' | 'cnn'): RunConfig {
     train: {
       epochs: 2,
       batch_size: 32,
-      optimizer: { type: 'adam', lr: 0.003, momentum: 0, nesterov: false, weight_decay: 0, beta1: 0.9, beta2: 0.999, rho: 0.99, epsilon: 1e-8 },
+      optimizer: { type: 'adam', lr: 0.003, weight_decay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
       schedule: 'none',
       backend: 'wasm',
     },

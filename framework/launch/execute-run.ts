@@ -181,7 +181,7 @@ export function explainFailure(err: unknown, config: RunConfig): string {
   const message = err instanceof Error ? err.message : String(err);
   // V8 and wasm say this when one weight matrix or activation buffer is too large to allocate.
   if (/Invalid typed array length|Array buffer allocation failed|out of memory|Cannot allocate/i.test(message)) {
-    const widths = config.model.type === 'cnn' ? [...config.model.conv.filters, ...config.model.hidden] : config.model.hidden;
+    const widths = [...(config.model.conv?.filters ?? []), ...config.model.hidden]; // conv is set only on a CNN
     return `the model does not fit in memory (${message}); layer widths ${widths.join(', ')}: use smaller model.hidden${config.model.type === 'cnn' ? ' / model.conv.filters' : ''} or a smaller train.batch_size`;
   }
   return message;

@@ -33,7 +33,8 @@ const cases: Case[] = [
   ...Object.values(NORM_FAMILIES).flatMap((f) => f.examples.map((e) => ({ ...e, family: `norm ${f.name}`, stochastic: false }))),
 ];
 
-const modelCfg = (c: Case): ModelConfig => runConfig({ model: c.model }).model;
+// Resolved (conv only on a CNN), which is all buildModel reads.
+const modelCfg = (c: Case): ModelConfig => runConfig({ model: c.model }).model as ModelConfig;
 const build = (c: Case, seed = 3): LayersModel => buildModel(modelCfg(c), c.inputShape, CLASSES, seed);
 
 function batch(shape: number[], n: number, seed: number): { x: tf.Tensor; y: Uint8Array } {

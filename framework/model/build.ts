@@ -11,7 +11,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sequential, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import type { ModelConfig } from '../config/schema.js';
+import type { RunConfig } from '../config/schema.js';
+
+/** A resolved model config (framework/config normalises it: every default written out). */
+type ModelConfig = RunConfig['model'];
 import { UserError } from '../util/errors.js';
 import { ACTIVATION_LAYERS, NORM_FAMILIES, conv2dLayer, denseLayer, dropoutLayer, flattenLayer, poolLayer, resolveNorm, type NormSpec } from '../layers/index.js';
 import { initValues, layerSeeds } from './initializers.js';
@@ -31,9 +34,7 @@ function pushIf(out: Layer[], l: Layer | null): void {
 export function modelLayers(model: ModelConfig, inputShape: number[], numClasses: number): Layer[] {
   const norm = resolveNorm(model.norm);
   const out: Layer[] = [];
-  const hidden = model.hidden ?? [64, 32];
-  const dropout = model.dropout ?? 0;
-  const type = model.type ?? 'mlp';
+  const { hidden, dropout, type } = model;
   if (type === 'mlp' && norm.type === 'instance') {
     throw new UserError('model.norm: instance normalization needs spatial positions, so it is only for type: cnn', [
       'Use norm: layer or group for an MLP, or set model.type: cnn.',
@@ -43,8 +44,8 @@ export function modelLayers(model: ModelConfig, inputShape: number[], numClasses
     if (inputShape.length !== 3) {
       throw new UserError(`model.type cnn needs image input [height, width, channels], got [${inputShape.join(', ')}]`);
     }
-    const c: Partial<ModelConfig['conv']> = model.conv ?? {};
-    const conv = { filters: c.filters ?? [16, 32], kernel_size: c.kernel_size ?? 3, pool: c.pool ?? 'max' };
+    const conv = model.conv;
+    if (!conv) throw new Error('modelLayers: model.type cnn without model.conv; resolve the config through the schema (runConfig)');
     conv.filters.forEach((filters, i) => {
       const p = `conv${i + 1}`;
       out.push(conv2dLayer(p, filters, conv.kernel_size, i === 0 ? inputShape : undefined));
@@ -76,7 +77,7 @@ export function buildModel(model: ModelConfig, inputShape: number[], numClasses:
     const ks = kernel!.shape;
     const receptive = ks.slice(0, -2).reduce((p, q) => p * q, 1);
     const fans = { fanIn: receptive * ks[ks.length - 2]!, fanOut: receptive * ks[ks.length - 1]! };
-    const v = initValues(model.init ?? 'pytorch', kernel!.size, bias!.size, fans, seeds[i]!);
+    const v = initValues(model.init, kernel!.size, bias!.size, fans, seeds[i]!);
     const kt = tf.tensor(v.kernel, ks);
     const bt = tf.tensor(v.bias, bias!.shape);
     l.setWeights([kt, bt]);

@@ -1,5 +1,5 @@
 export { initBackend, currentBackendInfo, type BackendInfo } from './backend.js';
 export { trainModel, evaluate, type TrainData, type EpochMetrics, type TrainOutcome, type TrainOptions } from './loop.js';
 export { TrainGraph, softmaxCrossEntropy, type Backprop, type ForwardStep, type StepContext, type StepResult } from './engine.js';
-export { makeOptimizer, resolveOptimizer, OPTIMIZERS_IMPL, type Optimizer, type OptimizerParams } from './optimizers.js';
+export { makeOptimizer, OPTIMIZERS_IMPL, type Optimizer, type OptimizerParams } from './optimizers.js';
 export { makeSchedule, SCHEDULE_FNS, type LrAt } from './schedules.js';

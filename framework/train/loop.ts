@@ -12,13 +12,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { RunConfig } from '../config/schema.js';
+import { resolveRunFields, type RunConfig } from '../config/index.js';
 import { buildModel } from '../model/index.js';
 import { permutation, rngFor } from '../util/random.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { TrainGraph, type StepContext } from './engine.js';
 import { softmaxCrossEntropy } from './loss.js';
-import { makeOptimizer, resolveOptimizer } from './optimizers.js';
+import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
 
 /** What the data stage hands over (framework/data prepareData); val* present with a validation split. */
@@ -100,16 +100,16 @@ export function evaluate(
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
-export async function trainModel(cfg: RunConfig, data: TrainData, opts: TrainOptions = {}): Promise<TrainOutcome> {
+export async function trainModel(given: RunConfig, data: TrainData, opts: TrainOptions = {}): Promise<TrainOutcome> {
   const t0 = performance.now();
-  const backend = opts.backend ?? (await initBackend(cfg.train.backend ?? 'auto'));
+  // Resolved through the schema (idempotent for a planned run): every value read below is set.
+  const cfg = { ...resolveRunFields(given), seed: given.seed };
+  const backend = opts.backend ?? (await initBackend(cfg.train.backend));
   const model = buildModel(cfg.model, data.inputShape, data.numClasses, cfg.seed);
   const graph = new TrainGraph(model);
-  const optCfg = resolveOptimizer(cfg.train.optimizer);
-  const optimizer = makeOptimizer(optCfg);
-  const epochs = cfg.train.epochs ?? 5;
-  const batchSize = cfg.train.batch_size ?? 64;
-  const lrAt = makeSchedule(cfg.train.schedule, optCfg.lr, epochs);
+  const optimizer = makeOptimizer(cfg.train.optimizer);
+  const { epochs, batch_size: batchSize } = cfg.train;
+  const lrAt = makeSchedule(cfg.train.schedule, cfg.train.optimizer.lr, epochs);
   const shuffleRng = rngFor(cfg.seed, 'shuffle');
   const ctx: StepContext = { training: true, dropoutRng: rngFor(cfg.seed, 'dropout') };
 

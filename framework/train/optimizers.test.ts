@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import type { OptimizerConfig } from '../config/schema.js';
+import { runConfig, type OptimizerConfig } from '../config/index.js';
 import { OPTIMIZERS } from '../config/names.js';
 import { initBackend } from './backend.js';
 import { makeOptimizer, OPTIMIZERS_IMPL } from './optimizers.js';
@@ -9,13 +9,27 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
+/** Any optimizer's options, as a study may write them (each case sets only its own type's options). */
+type Opts = {
+  type: OptimizerConfig['type'];
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weight_decay?: number;
+  beta1?: number;
+  beta2?: number;
+  rho?: number;
+  epsilon?: number;
+};
+
 /**
  * Run the optimizer for the given gradient sequence on a one-element parameter, with a per-step lr,
  * the way the loop does (minimize() with a backprop that scales the gradient as asked), or through
  * step() with the gradients themselves.
  */
-function run(cfg: Partial<OptimizerConfig>, p0: number, grads: number[], lrs: number[], via: 'minimize' | 'step' = 'minimize'): number[] {
-  const opt = makeOptimizer(cfg);
+function run(cfg: Opts, p0: number, grads: number[], lrs: number[], via: 'minimize' | 'step' = 'minimize'): number[] {
+  // The optimizer a run gets: resolved through the schema, every default of its type written out.
+  const opt = makeOptimizer(runConfig({ train: { optimizer: cfg } }).train.optimizer);
   const init = tf.tensor1d([p0]);
   const p = tf.variable(init);
   init.dispose();
@@ -34,7 +48,7 @@ function run(cfg: Partial<OptimizerConfig>, p0: number, grads: number[], lrs: nu
 }
 
 /** The same rules in plain float64 JavaScript, written from PyTorch's documentation. */
-function reference(cfg: Partial<OptimizerConfig> & { type: string }, p0: number, grads: number[], lrs: number[]): number[] {
+function reference(cfg: Opts, p0: number, grads: number[], lrs: number[]): number[] {
   const mu = cfg.momentum ?? 0;
   const wd = cfg.weight_decay ?? 0;
   const b1 = cfg.beta1 ?? 0.9;
@@ -114,7 +128,7 @@ describe('optimizers follow PyTorch update rules', () => {
     expect(r[0]).toBeCloseTo(1 - 0.01, 6);
   });
 
-  const cases: (Partial<OptimizerConfig> & { type: OptimizerConfig['type'] })[] = [
+  const cases: Opts[] = [
     { type: 'sgd' },
     { type: 'sgd', weight_decay: 0.1 },
     { type: 'sgd', momentum: 0.9 },
@@ -142,8 +156,8 @@ describe('optimizers follow PyTorch update rules', () => {
   }
 
   test('gradients are gradients: only plain SGD asks backprop for a scaled loss gradient, and only by lr', () => {
-    const scales = (cfg: Partial<OptimizerConfig>) => {
-      const opt = makeOptimizer(cfg);
+    const scales = (cfg: Opts) => {
+      const opt = makeOptimizer(runConfig({ train: { optimizer: cfg } }).train.optimizer);
       const p = tf.variable(tf.tensor1d([1]));
       const asked: number[] = [];
       tf.tidy(() => opt.minimize([p], (scale) => (asked.push(scale), [tf.tensor1d([0.5 * scale])]), 0.05));

@@ -11,6 +11,8 @@
  *   rmsprop g += wd*p; v = rho*v + (1-rho)*g^2; a = sqrt(v) + eps;
  *           mu > 0 ? (buf = mu*buf + g/a; p -= lr*buf) : p -= lr*g/a      (PyTorch alpha = rho)
  *   adagrad g += wd*p; s += g^2; p -= lr * g / (sqrt(s) + eps)
+ *
+ * Each optimizer reads only the options the schema gives its type (config/schema.ts OPTIMIZER_ACCEPTS).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../config/schema.js';
@@ -33,33 +35,8 @@ export interface Optimizer {
   dispose(): void;
 }
 
-/** Resolved hyper-parameters (schema defaults applied defensively). */
-export interface OptimizerParams {
-  type: OptimizerName;
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weight_decay: number;
-  beta1: number;
-  beta2: number;
-  rho: number;
-  epsilon: number;
-}
-
-export function resolveOptimizer(cfg: Partial<OptimizerConfig> | undefined): OptimizerParams {
-  const c = cfg ?? {};
-  return {
-    type: c.type ?? 'sgd',
-    lr: c.lr ?? 0.01,
-    momentum: c.momentum ?? 0,
-    nesterov: c.nesterov ?? false,
-    weight_decay: c.weight_decay ?? 0,
-    beta1: c.beta1 ?? 0.9,
-    beta2: c.beta2 ?? 0.999,
-    rho: c.rho ?? 0.99,
-    epsilon: c.epsilon ?? 1e-8,
-  };
-}
+/** One optimizer's resolved hyper-parameters (the schema's union member: every default written out). */
+export type OptimizerParams<N extends OptimizerName = OptimizerName> = Extract<OptimizerConfig, { type: N }>;
 
 /** Per-parameter state slots, created lazily as zeros beside each parameter. */
 class Slots {
@@ -86,12 +63,12 @@ class Slots {
 
 const withL2 = (g: tf.Tensor, p: tf.Variable, wd: number): tf.Tensor => (wd > 0 ? tf.add(g, tf.mul(p, wd)) : g);
 
-abstract class Base implements Optimizer {
+abstract class Base<H extends OptimizerParams> implements Optimizer {
   iterations = 0;
   protected readonly slots: Slots;
   constructor(
     readonly name: OptimizerName,
-    protected readonly h: OptimizerParams,
+    protected readonly h: H,
     slotCount: number,
   ) {
     this.slots = new Slots(slotCount);
@@ -109,8 +86,8 @@ abstract class Base implements Optimizer {
   }
 }
 
-class Sgd extends Base {
-  constructor(h: OptimizerParams) {
+class Sgd extends Base<OptimizerParams<'sgd'>> {
+  constructor(h: OptimizerParams<'sgd'>) {
     super('sgd', h, h.momentum > 0 ? 1 : 0);
   }
   override minimize(params: tf.Variable[], backprop: (scale: number) => tf.Tensor[], lr: number): void {
@@ -140,9 +117,9 @@ class Sgd extends Base {
   }
 }
 
-class Adam extends Base {
+class Adam extends Base<OptimizerParams<'adam' | 'adamw'>> {
   constructor(
-    h: OptimizerParams,
+    h: OptimizerParams<'adam' | 'adamw'>,
     private readonly decoupled: boolean,
   ) {
     super(decoupled ? 'adamw' : 'adam', h, 2);
@@ -167,8 +144,8 @@ class Adam extends Base {
   }
 }
 
-class RmsProp extends Base {
-  constructor(h: OptimizerParams) {
+class RmsProp extends Base<OptimizerParams<'rmsprop'>> {
+  constructor(h: OptimizerParams<'rmsprop'>) {
     super('rmsprop', h, h.momentum > 0 ? 2 : 1);
   }
   protected update(p: tf.Variable, g0: tf.Tensor, lr: number, s: tf.Variable[]): void {
@@ -187,8 +164,8 @@ class RmsProp extends Base {
   }
 }
 
-class Adagrad extends Base {
-  constructor(h: OptimizerParams) {
+class Adagrad extends Base<OptimizerParams<'adagrad'>> {
+  constructor(h: OptimizerParams<'adagrad'>) {
     super('adagrad', h, 1);
   }
   protected update(p: tf.Variable, g0: tf.Tensor, lr: number, s: tf.Variable[]): void {
@@ -199,7 +176,7 @@ class Adagrad extends Base {
   }
 }
 
-export const OPTIMIZERS_IMPL: Record<OptimizerName, (h: OptimizerParams) => Optimizer> = {
+export const OPTIMIZERS_IMPL: { [N in OptimizerName]: (h: OptimizerParams<N>) => Optimizer } = {
   sgd: (h) => new Sgd(h),
   adam: (h) => new Adam(h, false),
   adamw: (h) => new Adam(h, true),
@@ -207,7 +184,7 @@ export const OPTIMIZERS_IMPL: Record<OptimizerName, (h: OptimizerParams) => Opti
   adagrad: (h) => new Adagrad(h),
 };
 
-export function makeOptimizer(cfg: Partial<OptimizerConfig> | undefined): Optimizer {
-  const h = resolveOptimizer(cfg);
-  return OPTIMIZERS_IMPL[h.type](h);
+/** The optimizer of a resolved config (framework/config normalises it: every option of its type is set). */
+export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
+  return (OPTIMIZERS_IMPL[cfg.type] as (h: OptimizerConfig) => Optimizer)(cfg);
 }

@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { SCHEDULES } from '../config/names.js';
+import { runConfig, type ScheduleConfig } from '../config/index.js';
 import { makeSchedule, SCHEDULE_FNS } from './schedules.js';
 
-const curve = (s: Parameters<typeof makeSchedule>[0], base: number, epochs: number) => {
-  const f = makeSchedule(s, base, epochs);
+/** The schedule as a run gets it: resolved through the schema (its defaults written out). */
+const curve = (s: ScheduleConfig | Record<string, unknown> | undefined, base: number, epochs: number) => {
+  const f = makeSchedule(runConfig({ train: s === undefined ? {} : { schedule: s } }).train.schedule, base, epochs);
   return Array.from({ length: epochs }, (_, i) => f(i + 1));
 };
 

@@ -52,7 +52,7 @@ describe('dense-kernel (wasm): bit-identical to the tfjs-wasm (XNNPACK) products
   });
 
   test('TrainGraph gradients match the tf path bit for bit', () => {
-    const cfg: ModelConfig = runConfig().model; // the seed MLP 784-64-32-10
+    const cfg = runConfig().model; // the seed MLP 784-64-32-10
     const grads = (own: boolean): number[][] =>
       tf.tidy(() => {
         const model = buildModel(cfg, [784], 10, 7);
