@@ -53,7 +53,15 @@ export async function planCommand(file: string, o: StudyOptions): Promise<number
   const study = loadStudyChecked(file, o.set);
   const plan = await planWithData(study, (m) => process.stderr.write(`${m}\n`));
   if (o.json) {
-    const runs = plan.runs.map(({ index, key, name, variant, matrix, seed }) => ({ index, key, name, variant, matrix, seed }));
+    const runs = plan.runs.map(({ index, key, name, variant, matrix, seed, sameAs }) => ({
+      index,
+      key,
+      name,
+      variant,
+      matrix,
+      seed,
+      ...(sameAs === undefined ? {} : { same_as: sameAs }),
+    }));
     process.stdout.write(`${JSON.stringify({ study: plan.study, config_sha256: plan.configSha256, data_digest: plan.dataDigest, runs }, null, 2)}\n`);
     return EXIT.ok;
   }
@@ -61,8 +69,11 @@ export async function planCommand(file: string, o: StudyOptions): Promise<number
   const width = Math.max(...plan.runs.map((r) => r.variant.length), 'variant'.length);
   out.push(`  ${'#'.padStart(3)}  ${'key'.padEnd(16)}  ${'variant'.padEnd(width)}  ${'seed'.padStart(4)}  name`);
   for (const r of plan.runs) {
-    out.push(`  ${String(r.index + 1).padStart(3)}  ${r.key}  ${r.variant.padEnd(width)}  ${String(r.seed).padStart(4)}  ${r.name}`);
+    const same = r.sameAs === undefined ? '' : `  (same config as #${r.sameAs + 1}: trained once)`;
+    out.push(`  ${String(r.index + 1).padStart(3)}  ${r.key}  ${r.variant.padEnd(width)}  ${String(r.seed).padStart(4)}  ${r.name}${same}`);
   }
+  const repeats = plan.runs.filter((r) => r.sameAs !== undefined).length;
+  if (repeats) out.push(`${repeats} planned run${repeats > 1 ? 's repeat' : ' repeats'} an earlier one with an identical resolved config: ${plan.runs.length - repeats} to train.`);
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.ok;
 }

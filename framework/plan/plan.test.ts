@@ -14,8 +14,9 @@ describe('planStudy', () => {
       'baseline/seed=1', 'baseline/seed=2', 'baseline/seed=3', 'batchnorm/seed=1', 'batchnorm/seed=2', 'batchnorm/seed=3',
     ]);
     expect(new Set(plan.runs.map((r) => r.key)).size).toBe(6);
-    expect(plan.runs[3]!.config.model.norm).toEqual({ type: 'batch', position: 'pre' });
-    expect(plan.runs[0]!.config.model.norm).toBe('none');
+    // Normalised: defaults written out, the string shorthand in its object form.
+    expect(plan.runs[3]!.config.model.norm).toEqual({ type: 'batch', position: 'pre', epsilon: 1e-5, momentum: 0.1, affine: true });
+    expect(plan.runs[0]!.config.model.norm).toEqual({ type: 'none' });
     expect(plan.runs.every((r) => /^[0-9a-f]{16}$/.test(r.key))).toBe(true);
   });
 
@@ -28,7 +29,7 @@ describe('planStudy', () => {
     const r = plan.runs.find((x) => x.variant === 'batchnorm' && x.matrix['train.optimizer.lr'] === 0.01 && x.matrix['train.batch_size'] === 128 && x.seed === 2)!;
     expect(r.config.train.optimizer.lr).toBe(0.01);
     expect(r.config.train.batch_size).toBe(128);
-    expect(r.config.model.norm).toEqual({ type: 'batch', position: 'pre' });
+    expect(r.config.model.norm).toMatchObject({ type: 'batch', position: 'pre' });
     expect(r.name).toBe('batchnorm/lr=0.01/batch_size=128/seed=2');
   });
 

@@ -2,8 +2,9 @@
  * The planner (Hydra's sweeper): a validated study in, the list of runs out. Pure: no I/O, no
  * training; the launcher decides where and whether each run executes.
  */
-import { cells, matrixValueText, resolveCell, type MatrixCell } from '../config/resolve.js';
-import type { Experiment, RunConfig } from '../config/schema.js';
+import { cells, matrixValueText, normalizeConfig, resolveCell, type Experiment, type MatrixCell, type RunConfig } from '../config/index.js';
+// The constant alone, not train/index.ts: planning must not load TensorFlow.
+import { SEMANTICS_VERSION } from '../train/semantics.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 
 export type MatrixValues = MatrixCell;
@@ -13,6 +14,11 @@ export interface PlannedRun {
   index: number;
   /** Stable content hash of what the run computes: its resolved config and its data. */
   key: string;
+  /**
+   * Index of the earlier planned run with the same key: both variants resolve to the same computation,
+   * so it is trained once and its result serves both.
+   */
+  sameAs?: number;
   /** Readable name, e.g. `batchnorm/lr=0.01/seed=1`. */
   name: string;
   variant: string;
@@ -29,17 +35,17 @@ export interface StudyPlan {
   runs: PlannedRun[];
 }
 
-/** Bump when training semantics change so old results are not reused for new code. */
-export const KEY_VERSION = 1;
+/** Bump when the key's recipe changes (what is hashed and how); engine changes bump SEMANTICS_VERSION. */
+export const KEY_VERSION = 2;
 
 /**
- * The run key: sha256 of the canonical resolved config (key order and YAML formatting cannot change
- * it) and the dataset digest, so new data means new runs. The backend is an execution choice, like
- * --jobs, and stays out of the key; each run records the backend it used.
+ * The run key: sha256 of the normalised config (framework/config normalizeConfig: key order, YAML
+ * formatting, defaults written or implicit and options without effect cannot change it), the dataset
+ * digest (new data means new runs) and the engine's semantics version (new training code means new
+ * runs). The backend is an execution choice, like --jobs, and stays out; each run records the one used.
  */
 export function runKey(config: RunConfig, dataDigest: string | null): string {
-  const { backend: _backend, ...train } = config.train;
-  return sha256(canonicalJson({ v: KEY_VERSION, dataset: config.dataset, model: config.model, train, seed: config.seed, data: dataDigest })).slice(0, 16);
+  return sha256(canonicalJson({ v: KEY_VERSION, semantics: SEMANTICS_VERSION, config: normalizeConfig(config), data: dataDigest })).slice(0, 16);
 }
 
 export function runName(variant: string, matrix: MatrixValues, seed: number): string {
@@ -59,15 +65,20 @@ export function studyConfigSha256(config: Experiment): string {
 export function planStudy(config: Experiment, o: { dataDigest?: string | null } = {}): StudyPlan {
   const dataDigest = o.dataDigest ?? null;
   const runs: PlannedRun[] = [];
+  const firstByKey = new Map<string, number>();
   for (const cell of cells(config)) {
     const { fields, errors } = resolveCell(config, cell);
     // loadStudy has already validated every cell; reaching this means the caller skipped it.
     if (!fields) throw new Error(`planStudy: cell ${cell.variant} is invalid: ${JSON.stringify(errors)}`);
     for (const seed of config.seeds) {
       const runConfig: RunConfig = { ...structuredClone(fields), seed };
+      const key = runKey(runConfig, dataDigest);
+      const first = firstByKey.get(key);
+      if (first === undefined) firstByKey.set(key, runs.length);
       runs.push({
         index: runs.length,
-        key: runKey(runConfig, dataDigest),
+        key,
+        ...(first === undefined ? {} : { sameAs: first }),
         name: runName(cell.variant, cell.matrix, seed),
         variant: cell.variant,
         matrix: cell.matrix,

@@ -1,0 +1,8 @@
+/**
+ * The training semantics version: part of every run key, so results computed by older engine code are
+ * never reused as if the current code had produced them. framework/train/golden.test.ts pins the exact
+ * per-epoch metrics of a tiny real training; when a change to the engine (layers, optimizers, schedules,
+ * data order, initialisation) changes them, that test fails: bump this number together with the
+ * golden figures. Kept in its own file, free of imports, so planning never loads TensorFlow.
+ */
+export const SEMANTICS_VERSION = 1;
