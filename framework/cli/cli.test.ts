@@ -31,7 +31,9 @@ describe('bnx CLI', () => {
     expect(r.code).toBe(0);
     const config = JSON.parse(r.stdout);
     expect(config.train.epochs).toBe(2);
-    expect(config.train.optimizer.momentum).toBe(0);
+    // Each variant x cell as it resolves: every default of the optimizer's type written out.
+    expect(config.resolved.baseline.train.optimizer).toEqual({ type: 'sgd', lr: 0.001, momentum: 0, nesterov: false, weight_decay: 0 });
+    expect(config.resolved.batchnorm.model.norm).toEqual({ type: 'batch', position: 'pre', epsilon: 1e-5, momentum: 0.1, affine: true });
   });
 
   it('rejects a broken study with exit 2, file:line:col messages, and writes nothing', () => {

@@ -23,8 +23,15 @@ export function describePlanShape(study: LoadedStudy['config'], runs: number): s
 
 export async function validateCommand(file: string, o: StudyOptions): Promise<number> {
   const study = loadStudyChecked(file, o.set);
-  if (o.json) process.stdout.write(`${JSON.stringify(study.config, null, 2)}\n`);
-  else {
+  if (o.json) {
+    // The study as loaded, and what each variant x matrix cell resolves to (normalised, as keys hash it).
+    const { cells, resolveCell } = await import('../config/index.js');
+    const { runName } = await import('../plan/index.js');
+    const resolved = Object.fromEntries(
+      cells(study.config).map((c) => [runName(c.variant, c.matrix, 0).replace(/\/seed=0$/, ''), resolveCell(study.config, c).fields]),
+    );
+    process.stdout.write(`${JSON.stringify({ ...study.config, resolved }, null, 2)}\n`);
+  } else {
     const plan = planStudy(study.config);
     process.stdout.write(`${study.file}: valid (${describePlanShape(study.config, plan.runs.length)})\n`);
   }
