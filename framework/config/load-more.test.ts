@@ -1,6 +1,7 @@
 /** Issue 11: YAML merge keys, matrices over any schema value, non-finite numbers, aliases, names, data rules. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseStudy } from './load.js';
+import { resolveCell } from './resolve.js';
 import type { DataShape } from './rules.js';
 
 function problems(text: string, dataShape?: () => DataShape | string | undefined): string[] {
@@ -21,7 +22,9 @@ describe('YAML merge keys', () => {
 
   it('merge a shared mapping; keys written beside <<: win', () => {
     const { config } = parseStudy(text, 'study.yaml');
-    expect(config.train).toMatchObject({ epochs: 3, batch_size: 32, optimizer: { type: 'sgd', lr: 0.1 } });
+    expect(config.train).toMatchObject({ epochs: 3, batch_size: 32, optimizer: { lr: 0.1 } });
+    // The optimizer's type default is written out when a run resolves (unions stay as written in the base).
+    expect(resolveCell(config, { variant: 'base', matrix: {} }).fields!.train.optimizer).toMatchObject({ type: 'sgd', lr: 0.1 });
   });
 
   it('locate errors inside the merged anchor', () => {
