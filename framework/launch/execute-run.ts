@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { matrixValueText } from '../config/resolve.js';
 import type { RunConfig } from '../config/schema.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
+import { runParams } from './run-params.js';
 import type { EpochEvent, OnnxFigures, RunJob, RunOutcome } from './job.js';
 import { ARTIFACT, BNX_TAG as RUN_TAG, RUN_METRIC, epochMetrics, identityTags, outcomeTags, statusOfKind, type OutcomeKind } from '../track/index.js';
 
@@ -37,7 +37,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
   const log = o.log ?? (() => {});
   const started = performance.now();
   const { openStore } = await import('../track/index.js');
-  const { logRunRecord, logEpoch, heartbeat, finishRun, flattenParams, adoptRun } = await import('../track/index.js');
+  const { logRunRecord, logEpoch, heartbeat, finishRun, adoptRun } = await import('../track/index.js');
   const store = openStore(job.trackingUri);
   // This process owns the run now: if it dies, the next claim sees its pid gone and retrains.
   await adoptRun(store, job.runId);
@@ -75,12 +75,7 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     if (backend.fallback_reason && backend.requested !== 'auto') log(`${job.run.name}: ${backend.fallback_reason}`);
     const data = prepareData(ds, config.dataset, inputLayout(config.model).data);
 
-    const params: Record<string, string> = {
-      ...flattenParams({ dataset: config.dataset, model: config.model, train: config.train }),
-      seed: String(job.run.seed),
-      variant: job.run.variant,
-      ...Object.fromEntries(Object.entries(job.run.matrix).map(([k, v]) => [`matrix.${k}`, matrixValueText(v)])),
-    };
+    const params = runParams(job.run);
     await logRunRecord(store, runId, {
       params,
       tags: identityTags({
