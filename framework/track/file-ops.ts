@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { atomicWriteFile } from '../util/fs.js';
+import { pidAlive } from '../util/pid.js';
 import { dirname, join } from 'node:path';
 import { TrackingError } from './types.js';
 
@@ -118,12 +119,7 @@ function lockIsStale(lock: string): boolean {
     const age = Date.now() - statSync(lock).mtimeMs;
     if (age > 60_000) return true;
     if (!Number.isInteger(pid) || pid <= 0) return age > 2_000;
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
-    }
+    return !pidAlive(pid);
   } catch {
     return false;
   }

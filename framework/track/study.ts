@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { pidAlive } from '../util/pid.js';
 import { ARTIFACT, BNX_TAG } from './run-record.js';
 import { LIMITS, TAG, type DatasetInput, type Run, type RunStatus, type TrackingStore } from './types.js';
 
@@ -90,17 +91,6 @@ export async function openStudy(
     }
   }
   return { experimentId, parentRunId };
-}
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Why a RUNNING run's owner is gone, or null while it looks alive. */
