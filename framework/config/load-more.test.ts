@@ -15,7 +15,7 @@ function problems(text: string, dataShape?: () => DataShape | string | undefined
 }
 
 const minimal = (body: string) => `name: s\ndataset: { name: fashion-mnist }\n${body}`;
-const FASHION: DataShape = { height: 28, width: 28, train: 60000, test: 10000 };
+const FASHION: DataShape = { height: 28, width: 28, channels: 1, train: 60000, test: 10000 };
 
 describe('YAML merge keys', () => {
   const text = minimal('x-common: &common { epochs: 2, batch_size: 32, optimizer: { lr: 0.1 } }\ntrain:\n  <<: *common\n  epochs: 3\n');

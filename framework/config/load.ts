@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { hypothesisNameProblems, hypothesisProblems } from './hypothesis-checks.js';
 import { hasPath, locate } from './locate.js';
 import { describeErrors, dotted, type SchemaProblem } from './messages.js';
+import { DATASETS } from './names.js';
 import { resolveRunFields } from './normalize.js';
 import { cells, compiledValidators, deepMerge, getPath, resolveCell, setPath } from './resolve.js';
 import { dataProblems, modelProblems, type DataShape } from './rules.js';
@@ -205,7 +206,7 @@ function semanticChecks(
   // Name and path rules also run on a schema-invalid file (guarded), so one pass reports them all.
   const ds = (config.dataset ?? {}) as Partial<Experiment['dataset']>;
   if (typeof ds === 'object' && !!ds.name === !!ds.path && (schemaValid || ds.name !== undefined || ds.path !== undefined)) {
-    at(['dataset'], ds.name ? 'dataset: give either name or path, not both' : 'dataset needs a name (fashion-mnist, mnist) or a path to a folder of IDX files');
+    at(['dataset'], ds.name ? 'dataset: give either name or path, not both' : `dataset needs a name (${DATASETS.join(', ')}) or a path to a folder of IDX files`);
   }
   const safe = new RegExp(SAFE_NAME);
   for (const v of Object.keys(config.variants ?? {})) {

@@ -9,7 +9,7 @@ import { NORM_NAMES, type NormName } from '../layers/options.js';
 
 export { NORM_POSITIONS, DEFAULT_GROUPS, type NormName } from '../layers/options.js';
 export const NORMS: readonly NormName[] = NORM_NAMES;
-export const DATASETS = ['fashion-mnist', 'mnist'] as const;
+export const DATASETS = ['fashion-mnist', 'mnist', 'cifar-10'] as const;
 export const ACTIVATIONS = ['relu', 'leaky_relu', 'gelu', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'linear'] as const;
 export const INITIALIZERS = ['pytorch', 'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_normal'] as const;
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;

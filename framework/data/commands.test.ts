@@ -96,7 +96,7 @@ describe('bnx data fetch / info', () => {
   it('rejects an unknown name with a suggestion', async () => {
     const err = await dataFetch('minst', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as UserError).message).toBe('unknown dataset "minst": expected fashion-mnist | mnist or a folder of IDX files');
+    expect((err as UserError).message).toBe('unknown dataset "minst": expected fashion-mnist | mnist | cifar-10 or a folder of IDX files');
     expect((err as UserError).details).toEqual(['did you mean "mnist"?']);
   });
 });

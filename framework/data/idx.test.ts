@@ -161,7 +161,7 @@ describe('a folder of IDX files (dataset: { path })', () => {
   it('dataShape reads sizes from the headers (plain and gzipped) and says when the folder is not usable', () => {
     for (const [name, gz] of [['shape-plain', false], ['shape-gz', true]] as const) {
       const dir = writeFolder(name, (f) => ({ file: gz ? `${f}.gz` : f, gz }));
-      expect(dataShape({ path: dir })).toEqual({ height: 6, width: 5, train: 40, test: 12 });
+      expect(dataShape({ path: dir })).toEqual({ height: 6, width: 5, channels: 1, train: 40, test: 12 });
     }
     expect(dataShape({ path: join(tmp, 'nope') })).toBe(`dataset.path ${join(tmp, 'nope')} does not exist; give a folder of IDX files (relative to the study file)`);
     const partial = writeFolder('shape-partial', (f) => ({ file: f, gz: false }));
@@ -171,6 +171,6 @@ describe('a folder of IDX files (dataset: { path })', () => {
   });
 
   it('checkSet reports the shape and class count', () => {
-    expect(checkSet(set, 'mem')).toEqual({ train: 40, test: 12, height: 6, width: 5, numClasses: 3 });
+    expect(checkSet(set, 'mem')).toEqual({ train: 40, test: 12, channels: 1, height: 6, width: 5, numClasses: 3 });
   });
 });

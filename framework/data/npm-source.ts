@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { BuiltinDataset, NpmFallback } from './catalog.js';
+import type { IdxDataset, NpmFallback } from './catalog.js';
 import { makeSet, type IdxSet } from './idx-set.js';
 
 export interface NpmConversion {
@@ -90,7 +90,7 @@ function interleave(parts: { bytes: Uint8Array; from: number; to: number }[], pi
   return { images, labels };
 }
 
-export function convertNpm(ds: BuiltinDataset, located: { dir: string; version: string }): NpmConversion {
+export function convertNpm(ds: IdxDataset, located: { dir: string; version: string }): NpmConversion {
   const pixels = ds.height * ds.width;
   const classes = ds.classNames.map((_, c) => readClass(join(located.dir, ds.npm.classFile(c)), ds.npm, pixels));
   const k = ds.npm.testPerClass;

