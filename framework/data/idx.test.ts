@@ -167,7 +167,7 @@ describe('a folder of IDX files (dataset: { path })', () => {
     const partial = writeFolder('shape-partial', (f) => ({ file: f, gz: false }));
     rmSync(join(partial, 't10k-images-idx3-ubyte'));
     expect(dataShape({ path: partial })).toBe(`dataset.path ${partial} lacks t10k-images-idx3-ubyte[.gz]`);
-    expect(dataShape({ name: 'fashion-mnist' })).toEqual({ height: 28, width: 28, train: 60000, test: 10000 });
+    expect(dataShape({ name: 'fashion-mnist' })).toEqual({ height: 28, width: 28, channels: 1, train: 60000, test: 10000 });
   });
 
   it('checkSet reports the shape and class count', () => {
