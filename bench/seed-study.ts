@@ -3,10 +3,9 @@
  * baseline vs BatchNorm before ReLU, on the full FashionMNIST from the npm package.
  * Usage: node dist-dev/bench/seed-study.js [backend=wasm] [seeds=1,2,3] [variants=baseline,bn]
  */
-import type { RunConfig } from '../framework/config/schema.js';
+import type { RunConfig, BackendName } from '../framework/config/index.js';
 import { fashionFull } from '../framework/train/testing.js';
 import { initBackend, trainModel } from '../framework/train/index.js';
-import type { BackendName } from '../framework/config/names.js';
 
 const backendName = (process.argv[2] ?? 'wasm') as BackendName;
 const seeds = (process.argv[3] ?? '1,2,3').split(',').map(Number);

@@ -12,9 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunConfig } from '../framework/config/schema.js';
-import { runConfig } from '../framework/config/resolve.js';
-import type { BackendName } from '../framework/config/names.js';
+import { type RunConfig, runConfig, type BackendName } from '../framework/config/index.js';
 
 interface BenchCase {
   model: RunConfig['model'];

@@ -6,20 +6,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadStudy, parseStudy, type LoadedStudy, type Problem } from './config/load.js';
-import type { BackendName } from './config/names.js';
-import type { StudyPlan } from './plan/plan.js';
-import type { Summary } from './report/summary.js';
+import { ConfigError, loadStudy, parseStudy, type LoadedStudy, type Problem, type BackendName } from './config/index.js';
+import type { StudyPlan } from './plan/index.js';
+import type { Summary } from './report/index.js';
 import { EXIT, UserError } from './util/errors.js';
 import { BNX_VERSION } from './util/version.js';
 
 export { ConfigError, UserError, loadStudy, parseStudy, BNX_VERSION, EXIT };
 export type { LoadedStudy, Problem, StudyPlan, Summary, BackendName };
-export type { Experiment, RunConfig, DatasetConfig, ModelConfig, TrainConfig, NormConfig, OptimizerConfig, ScheduleConfig } from './config/schema.js';
-export type { PlannedRun, MatrixValues } from './plan/plan.js';
-export type { VariantStats, Comparison, RunRecord, EpochRecord, RunStatus } from './report/summary.js';
-export type { ClaimResult, ClaimSide, ClaimVerdict } from './report/claims.js';
-export type { Hypothesis, Selector, ClaimMetric, ClaimTest } from './config/hypotheses.js';
+export type { Experiment, RunConfig, DatasetConfig, ModelConfig, TrainConfig, NormConfig, OptimizerConfig, ScheduleConfig } from './config/index.js';
+export type { PlannedRun, MatrixValues } from './plan/index.js';
+export type { VariantStats, Comparison, RunRecord, EpochRecord, RunStatus } from './report/index.js';
+export type { ClaimResult, ClaimSide, ClaimVerdict } from './report/index.js';
+export type { Hypothesis, Selector, ClaimMetric, ClaimTest } from './config/index.js';
 
 export interface StudyOptions {
   /** `key=value` overrides of base keys, as `bnx --set` (typed through the schema). */
@@ -32,7 +31,7 @@ export type Validation = { ok: true; study: LoadedStudy; runs: number } | { ok: 
 export async function validateStudy(file: string, o: StudyOptions = {}): Promise<Validation> {
   try {
     const study = loadStudy(file, { set: o.set ?? [] });
-    const { planStudy: planPure } = await import('./plan/plan.js');
+    const { planStudy: planPure } = await import('./plan/index.js');
     return { ok: true, study, runs: planPure(study.config).runs.length };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, problems: err.problems };
@@ -104,7 +103,7 @@ export async function runStudy(file: string, o: RunStudyOptions = {}): Promise<S
 export async function readResults(file: string, o: StudyOptions & { trackingUri?: string; log?: (m: string) => void } = {}): Promise<Summary> {
   const { openContext } = await import('./cli/run-command.js');
   const ctx = await openContext(file, { set: o.set ?? [], ...(o.trackingUri ? { trackingUri: o.trackingUri } : {}), forWriting: false, log: o.log ?? (() => {}) });
-  const { collectStudy } = await import('./launch/collect.js');
+  const { collectStudy } = await import('./launch/index.js');
   const { buildSummary } = await import('./report/index.js');
   const input = await collectStudy(ctx);
   if (!input.study.runs.some((r) => r.status === 'FINISHED')) {

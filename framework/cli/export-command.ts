@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { RunConfig } from '../config/schema.js';
+import type { RunConfig } from '../config/index.js';
 import { ARTIFACT, BNX_TAG, type Run, type TrackingStore } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 

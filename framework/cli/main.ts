@@ -4,7 +4,7 @@
  * commands that need them so `bnx validate` and `bnx plan` start in a fraction of a second.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKENDS, DATASETS } from '../config/names.js';
+import { BACKENDS, DATASETS } from '../config/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
@@ -24,9 +24,9 @@ const setOption = () =>
 let exitCode: number = EXIT.ok;
 const act =
   <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
-  async (...args: A): Promise<void> => {
-    exitCode = await fn(...args);
-  };
+    async (...args: A): Promise<void> => {
+      exitCode = await fn(...args);
+    };
 
 export function buildProgram(): Command {
   const program = new Command('bnx')

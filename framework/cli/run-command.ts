@@ -1,9 +1,8 @@
 /** `bnx run` and `bnx report`: the edges where a study meets the disk, the store and the terminal. */
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import type { BackendName } from '../config/names.js';
-import type { Executor } from '../launch/executor.js';
-import { claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/orchestrate.js';
+import type { BackendName } from '../config/index.js';
+import { type Executor, claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/index.js';
 import type { Summary } from '../report/index.js';
 import type { Drainer } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
@@ -86,7 +85,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     const { QueueExecutor } = await import('../queue/index.js');
     executor = await QueueExecutor.open(o.queue, { study: ctx.plan.study, trackingUri: ctx.store.uri, log: say });
   } else {
-    const { LocalExecutor } = await import('../launch/local.js');
+    const { LocalExecutor } = await import('../launch/index.js');
     executor = new LocalExecutor(o.jobs ?? defaultJobs());
   }
   const claimed = await claimAll(ctx, { force: o.force });
@@ -164,7 +163,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   try {
     await finishRun(ctx.store, ctx.parentRunId, failed.length ? 'FAILED' : 'FINISHED');
     written = await writeStudyReport(ctx);
-    const { logSummaryMetrics } = await import('../launch/parent-metrics.js');
+    const { logSummaryMetrics } = await import('../launch/index.js');
     await logSummaryMetrics(ctx.store, ctx.parentRunId, written.summary);
   } finally {
     // Whatever happened above, the server gets what the spool holds (or the command to upload it).
@@ -224,7 +223,7 @@ export function failureSummary(failed: { key: string; status: string; reason?: s
 
 /** Reads every planned run back from the store and writes reports/<study>/. */
 export async function writeStudyReport(ctx: StudyContext): Promise<WrittenReport> {
-  const { collectStudy } = await import('../launch/collect.js');
+  const { collectStudy } = await import('../launch/index.js');
   const { buildSummary, writeReport, verdictLines } = await import('../report/index.js');
   const input = await collectStudy(ctx);
   // A study whose runs all failed still gets a report: it is where the reasons are.
@@ -234,7 +233,7 @@ export async function writeStudyReport(ctx: StudyContext): Promise<WrittenReport
   const summary = buildSummary(input.study);
   const outDir = resolve('reports', ctx.plan.study);
   const res = await writeReport(summary, { outDir, demo: input.demo });
-  const { logReport } = await import('../launch/collect.js');
+  const { logReport } = await import('../launch/index.js');
   await logReport(ctx, res.dir, res.files);
   const reportPath = join('reports', ctx.plan.study, 'index.html');
   return { summary, dir: res.dir, text: [...verdictLines(summary), `report: ${reportPath}`].join('\n'), reportPath };

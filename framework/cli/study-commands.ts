@@ -1,7 +1,7 @@
 /** `bnx validate` and `bnx plan`: fast commands that never train and never write anything. */
-import { loadStudy, type LoadedStudy } from '../config/load.js';
-import { dataShape } from '../data/shape.js';
-import { planStudy, type StudyPlan } from '../plan/plan.js';
+import { loadStudy, type LoadedStudy } from '../config/index.js';
+import { dataShape } from '../data/index.js';
+import { planStudy, type StudyPlan } from '../plan/index.js';
 import { EXIT } from '../util/errors.js';
 import { count } from '../util/plural.js';
 

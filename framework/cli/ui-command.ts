@@ -38,8 +38,8 @@ export async function uiCommand(file: string | undefined, o: UiOptions): Promise
   let uri = o.trackingUri ?? (process.env.MLFLOW_TRACKING_URI || undefined);
   let reportHint = 'bnx report STUDY.yaml writes reports/<study>/index.html, which opens offline';
   if (file) {
-    const { loadStudy } = await import('../config/load.js');
-    const { trackingUriFor } = await import('../launch/orchestrate.js');
+    const { loadStudy } = await import('../config/index.js');
+    const { trackingUriFor } = await import('../launch/index.js');
     const study = loadStudy(file, { set: [] });
     uri = trackingUriFor(study, o.trackingUri);
     const page = join('reports', study.config.name, 'index.html');

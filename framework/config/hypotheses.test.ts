@@ -128,7 +128,7 @@ describe('hypotheses: mistakes located at file:line:col', () => {
 
 describe('hypotheses are read by the report only', () => {
   it('stating or editing a claim does not change the study config hash (no new parent run, nothing retrained)', async () => {
-    const { studyConfigSha256 } = await import('../plan/plan.js');
+    const { studyConfigSha256 } = await import('../plan/index.js');
     const claim = (direction: string) => `  c:\n    compare: batchnorm\n    against: baseline\n    metric: test_accuracy\n    direction: ${direction}`;
     const a = parseStudy(study(claim('higher')), 'study.yaml').config;
     const b = parseStudy(study(claim('lower')), 'study.yaml').config;

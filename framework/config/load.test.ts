@@ -65,9 +65,9 @@ describe('broken studies: every problem, located, in one pass', () => {
     ['missing name', 'dataset: { name: mnist }\n', ['study.yaml:1:1: missing required key "name"']],
     ['missing dataset source', 'name: s\ndataset: { scale: 255 }\n', ['study.yaml:2:10: dataset needs a name (fashion-mnist, mnist, cifar-10) or a path to a folder of IDX files']],
     ['YAML syntax error', 'name: s\ndataset: { name: mnist\nmodel: [\n', [
-        'study.yaml:3:1: YAML: Flow map in block collection must be sufficiently indented and end with a }',
-        'study.yaml:4:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
-      ]],
+      'study.yaml:3:1: YAML: Flow map in block collection must be sufficiently indented and end with a }',
+      'study.yaml:4:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]],
     ['duplicate key', 'name: s\ndataset: { name: mnist }\nname: t\n', ['study.yaml:3:1: YAML: duplicate key: each key may appear once in a mapping']],
     [
       'alias bomb',

@@ -20,7 +20,6 @@ import {
   type DatasetConfig,
   type ModelConfig,
   type NormObject,
-  type RunConfig,
   type ScheduleObject,
   type TrainConfig,
 } from './schema.js';

@@ -1,7 +1,7 @@
 /** Pure helpers that build one run's config from the base, a variant, a matrix cell and a seed. */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { resolveRunFields, type ResolvedFields } from './normalize.js';
-import { experimentJsonSchema, runFieldsJsonSchema, type Experiment, type RunConfig } from './schema.js';
+import { experimentJsonSchema, runFieldsJsonSchema, type Experiment } from './schema.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);

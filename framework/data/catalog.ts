@@ -1,5 +1,5 @@
 /** The built-in datasets: where their bytes come from and how to check them. */
-import type { DatasetName } from '../config/names.js';
+import type { DatasetName } from '../config/index.js';
 import type { IdxFileName } from './idx-set.js';
 
 export interface NpmFallback {

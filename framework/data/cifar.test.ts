@@ -89,7 +89,7 @@ describe('cifar-10: import, info, load', () => {
     // Known pixels: image k of batch b has R = k, G = 100 + b, B = pixel index % 256.
     const batch = (b: number, count: number, label0: number) =>
       Buffer.concat(Array.from({ length: count }, (_, k) => cifarRecord((label0 + k) % 3, (i, c) => (c === 0 ? k : c === 1 ? 100 + b : i % 256))));
-    const files: Record<string, Uint8Array> = { 'batches.meta.txt': Buffer.from('a\nb\nc\n') , 'test_batch.bin': batch(9, 3, 0) };
+    const files: Record<string, Uint8Array> = { 'batches.meta.txt': Buffer.from('a\nb\nc\n'), 'test_batch.bin': batch(9, 3, 0) };
     for (let b = 1; b <= 5; b++) files[`data_batch_${b}.bin`] = batch(b, 2, b);
     const file = join(tmp, 'known.tar.gz');
     await writeCifarArchive(file, files);

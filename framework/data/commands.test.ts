@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../util/errors.js';
-import { dataFetch, dataInfo, refFromArg } from './commands.js';
+import { dataFetch, dataInfo } from './commands.js';
+import { refFromArg } from './load.js';
 import { makeSet, setFiles } from './idx-set.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bnx-commands-'));

@@ -1,22 +1,15 @@
 /** `bnx data fetch|info|import NAME`; NAME is a built-in dataset or (fetch, info) a folder of IDX files. */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { EXIT } from '../util/errors.js';
 import { dataRoot, readCache } from './cache.js';
 import { importHint } from './archive-source.js';
-import { BUILTIN, isBuiltin } from './catalog.js';
+import { BUILTIN } from './catalog.js';
 import { IDX_FILES } from './idx-set.js';
-import { cacheDir, fixHint, identityFromMeta, loadBuiltin, loadDataset, resolveSpec } from './load.js';
+import { cacheDir, fixHint, identityFromMeta, loadBuiltin, loadDataset, refFromArg, resolveSpec } from './load.js';
 import { UserError } from '../util/errors.js';
 import { loadFolder } from './path-source.js';
-import type { DatasetIdentity, DatasetRef } from './types.js';
-
-/** A built-in name, else a folder (anything with a slash or that exists); unknown names get a suggestion. */
-export function refFromArg(arg: string): DatasetRef {
-  if (isBuiltin(arg)) return { name: arg };
-  if (arg.includes('/') || arg.startsWith('.') || existsSync(arg)) return { path: resolve(arg) };
-  return { name: arg }; // resolveSpec rejects it with the list of names
-}
+import type { DatasetIdentity } from './types.js';
 
 const mb = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
 const out = (s: string) => process.stdout.write(`${s}\n`);

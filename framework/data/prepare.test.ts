@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DatasetConfig } from '../config/schema.js';
+import type { DatasetConfig } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { pixelTable, prepareData } from './prepare.js';
 import type { Dataset } from './types.js';

@@ -7,7 +7,7 @@
  *   3. value = (pixel / scale - mean[c]) / std[c] (pixels.ts, the one rule), through a 256-entry table
  *      per channel, in one pass.
  */
-import type { DatasetConfig } from '../config/schema.js';
+import type { DatasetConfig } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { permutation, rngFor } from '../util/random.js';
 import { pixelValue } from './pixels.js';

@@ -2,9 +2,8 @@
  * `bnx eval MODEL.onnx --dataset NAME|DIR`: accuracy and per-class accuracy through onnxruntime-node,
  * with the preprocessing recorded in the model, so it is evaluated as it was trained.
  */
-import type { DatasetConfig } from '../config/schema.js';
-import { refFromArg } from '../data/commands.js';
-import { loadDataset, prepareData } from '../data/index.js';
+import type { DatasetConfig } from '../config/index.js';
+import { refFromArg, loadDataset, prepareData } from '../data/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { evalOnnx, type EvalResult } from './eval.js';
 import { onnxModelInfo, readOnnxBytes } from './runtime.js';

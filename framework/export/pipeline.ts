@@ -4,7 +4,7 @@
  * with it; the figures are still worth logging).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { DatasetConfig } from '../config/schema.js';
+import type { DatasetConfig } from '../config/index.js';
 import { atomicWriteFile } from '../util/fs.js';
 import { BNX_VERSION } from '../util/version.js';
 import { exportOnnx, type Preprocessing } from './export.js';

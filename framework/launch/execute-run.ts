@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import type { RunConfig } from '../config/schema.js';
+import type { RunConfig } from '../config/index.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
 import { runParams } from './run-params.js';
 import type { EpochEvent, OnnxFigures, RunJob, RunOutcome } from './job.js';
 import { ARTIFACT, BNX_TAG as RUN_TAG, RUN_METRIC, epochMetrics, identityTags, outcomeTags, statusOfKind, type OutcomeKind } from '../track/index.js';
-
 
 export interface ExecuteOptions {
   onEpoch?: (e: EpochEvent) => void;

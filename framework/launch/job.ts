@@ -2,8 +2,8 @@
  * What crosses the boundary between the orchestrator and whatever trains a run (a local child
  * process, a queue worker on another machine): plain JSON, so it can go over IPC or Redis.
  */
-import type { BackendName } from '../config/names.js';
-import type { PlannedRun } from '../plan/plan.js';
+import type { BackendName } from '../config/index.js';
+import type { PlannedRun } from '../plan/index.js';
 import type { OutcomeKind } from '../track/index.js';
 
 export interface RunJob {

@@ -6,9 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
-import type { LoadedStudy } from '../config/load.js';
-import type { BackendName } from '../config/names.js';
-import type { PlannedRun, StudyPlan } from '../plan/plan.js';
+import type { LoadedStudy, BackendName } from '../config/index.js';
+import type { PlannedRun, StudyPlan } from '../plan/index.js';
 import type { Run, TrackingStore } from '../track/index.js';
 import type { Executor } from './executor.js';
 import type { RunJob, RunOutcome } from './job.js';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NORMS, runConfig, type ModelConfig } from '../config/index.js';
-import { checkOnnxFiles, checkerForTests } from '../export/checker.js';
+import { checkOnnxFiles, checkerForTests } from '../export/testing.js';
 import { assertParity, exportOnnx, verifyOnnx } from '../export/index.js';
 import { buildModel, loadModelArtifacts, saveModelArtifacts } from '../model/index.js';
 import { initBackend, TrainGraph } from '../train/index.js';

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sequential, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import type { RunConfig } from '../config/schema.js';
+import type { RunConfig } from '../config/index.js';
 
 /** A resolved model config (framework/config normalises it: every default written out). */
 type ModelConfig = RunConfig['model'];

@@ -12,7 +12,7 @@
  *   he_normal      N(0, 2/fan_in), bias 0
  *   lecun_normal   N(0, 1/fan_in), bias 0
  */
-import type { InitializerName } from '../config/names.js';
+import type { InitializerName } from '../config/index.js';
 import { rngFor, type Rng } from '../util/random.js';
 
 export interface Fans {
@@ -47,7 +47,7 @@ function normal(n: number, std: number, rng: Rng): Float32Array {
 
 const zeroBias =
   (kernel: (n: number, f: Fans, rng: Rng) => Float32Array): Init =>
-  (k, b, f, rng) => ({ kernel: kernel(k, f, rng), bias: new Float32Array(b) });
+    (k, b, f, rng) => ({ kernel: kernel(k, f, rng), bias: new Float32Array(b) });
 
 export const INITIALIZER_FNS: Record<InitializerName, Init> = {
   pytorch: (k, b, f, rng) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseStudy } from '../config/load.js';
+import { parseStudy } from '../config/index.js';
 import { planStudy, runName } from './plan.js';
 
 const GOOD = readFileSync(new URL('../../experiments/bn-vs-baseline.yaml', import.meta.url), 'utf8');

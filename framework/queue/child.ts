@@ -8,8 +8,7 @@
  *   process then exits at once: anything it wrote from here on would race with that retry.
  */
 import { pathToFileURL } from 'node:url';
-import type { ChildMessage, ParentMessage } from '../launch/local.js';
-import type { RunJob } from '../launch/job.js';
+import type { ChildMessage, ParentMessage, RunJob } from '../launch/index.js';
 
 let current: AbortController | undefined;
 let stopped = false;

@@ -6,8 +6,7 @@
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Executor, ExecutorEvents } from '../launch/executor.js';
-import { diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from '../launch/job.js';
+import { type Executor, type ExecutorEvents, diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from '../launch/index.js';
 import { pingRedis } from './connect.js';
 import { storeLedger, type RunLedger } from './ledger.js';
 import { assertTrackingReachable } from './reachability.js';

@@ -5,7 +5,7 @@
  * own record and a run is FINISHED at most once.
  */
 import { hostname } from 'node:os';
-import type { RunJob, RunOutcome } from '../launch/job.js';
+import type { RunJob, RunOutcome } from '../launch/index.js';
 import { outcomeTags, readRunRecord, type Run, type TrackingStore } from '../track/index.js';
 
 export type Begin = { job: RunJob } | { outcome: RunOutcome };

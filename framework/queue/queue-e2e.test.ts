@@ -62,7 +62,6 @@ function bnx(args: string[], o: { env?: Record<string, string>; detached?: boole
   return { proc, output: () => out, exited };
 }
 
-
 /** `detached`: in its own process group, so the worker and its training process can be frozen or killed together. */
 async function worker(o: { detached?: boolean } = {}): Promise<Cli> {
   const w = bnx(['worker', '--queue', redis.uri], { env: WORKER_ENV, detached: o.detached ?? false });

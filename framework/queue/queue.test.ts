@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EpochEvent, RunJob, RunOutcome } from '../launch/job.js';
-import type { PlannedRun } from '../plan/plan.js';
+import type { EpochEvent, RunJob, RunOutcome } from '../launch/index.js';
+import type { PlannedRun } from '../plan/index.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { UserError } from '../util/errors.js';
 import { QueueExecutor } from './executor.js';
@@ -77,7 +77,6 @@ function trainerLog(file: string): TrainerLogLine[] {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as TrainerLogLine);
 }
-
 
 interface Spawned {
   proc: ChildProcess;

@@ -4,7 +4,7 @@
  */
 import { sha256 } from '../util/hash.js';
 import { UserError } from '../util/errors.js';
-import type { RunJob } from '../launch/job.js';
+import type { RunJob } from '../launch/index.js';
 
 /** BullMQ key prefix: every key bnx writes is `bnx:runs:*`, apart from anything else in Redis. */
 export const QUEUE_PREFIX = 'bnx';

@@ -95,7 +95,7 @@ test('a matrix study: bands within 0-100%, whole legend labels, distinct y label
     const texts = (sel: string) => Array.from(root.querySelectorAll(sel)).map((t) => t.textContent ?? '');
     const box = (e: Element) => e.getBoundingClientRect();
     const frame = box(root.querySelector('.mark-group.role-frame > g > path.background, .mark-group.role-frame path.background')!);
-    const points = Array.from(root.querySelectorAll(".role-mark.mark-symbol path")).map(box);
+    const points = Array.from(root.querySelectorAll('.role-mark.mark-symbol path')).map(box);
     return {
       axisLabels: texts('.role-axis-label text'),
       legend: texts('.role-legend-label text'),
@@ -132,7 +132,7 @@ test('a matrix study: bands within 0-100%, whole legend labels, distinct y label
   }, [variant, second], { timeout: 60_000 });
   const after = await page.evaluate(() => ({
     shown: document.getElementById('demo-shown')!.textContent,
-    totals: Array.from(document.querySelectorAll("#demo-totals li")).map((li) => li.textContent),
+    totals: Array.from(document.querySelectorAll('#demo-totals li')).map((li) => li.textContent),
   }));
   expect(after.shown).toContain(second);
   expect(after.shown).not.toContain(first);

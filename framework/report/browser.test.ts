@@ -174,9 +174,9 @@ test('index.html from file:// draws the charts and runs the ONNX demo, identical
 
 test('real bnx exports (BatchNorm MLP, CNN with NCHW input) give the same logits in the page as in onnxruntime-node', async () => {
   // Untrained but real: the model and export helpers' own code, so the ops they emit are the ones exercised.
-  const { initBackend } = await import('../train/backend.js');
+  const { initBackend } = await import('../train/index.js');
   const { buildModel } = await import('../model/index.js');
-  const { exportOnnx } = await import('../export/export.js');
+  const { exportOnnx } = await import('../export/index.js');
   await initBackend('cpu');
   const base = { hidden: [32, 16], conv: { filters: [4, 8], kernel_size: 3, pool: 'max' as const }, activation: 'relu' as const, dropout: 0, init: 'pytorch' as const };
   const specs = [

@@ -38,6 +38,7 @@ test('plain lines when not a TTY, with run and study ETAs from a clock', () => {
     '[run 2/3] baseline seed 1 epoch 2/2: test_acc 84.00% test_loss 0.4500 | run ETA 0s, study ETA 20s',
     '[run 2/3] baseline seed 1 FINISHED in 20s (2/3 done, study ETA 20s)',
   ]);
+  // eslint-disable-next-line no-control-regex -- the escape character is what this test looks for
   expect(out.text()).not.toMatch(/\r|\u001b/); // no carriage returns or escape codes in CI logs
 });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../config/schema.js';
-import { buildModel } from '../model/build.js';
+import type { ModelConfig } from '../config/index.js';
+import { buildModel } from '../model/index.js';
 import { rngFor } from '../util/random.js';
 import { initBackend } from './backend.js';
 import { softmaxCrossEntropy, TrainGraph } from './engine.js';

@@ -1,7 +1,6 @@
-import { runConfig } from '../config/resolve.js';
+import { runConfig, type RunConfig } from '../config/index.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RunConfig } from '../config/schema.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { divergenceHint, trainModel, type EpochMetrics, type TrainData } from './loop.js';
 import { fashionSlice } from './testing.js';

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { runConfig, type OptimizerConfig } from '../config/index.js';
-import { OPTIMIZERS } from '../config/names.js';
+import { runConfig, type OptimizerConfig, OPTIMIZERS } from '../config/index.js';
 import { initBackend } from './backend.js';
 import { makeOptimizer, OPTIMIZERS_IMPL } from './optimizers.js';
 

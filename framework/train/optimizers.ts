@@ -15,8 +15,7 @@
  * Each optimizer reads only the options the schema gives its type (config/schema.ts OPTIMIZER_ACCEPTS).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OptimizerConfig } from '../config/schema.js';
-import type { OptimizerName } from '../config/names.js';
+import type { OptimizerConfig, OptimizerName } from '../config/index.js';
 
 export interface Optimizer {
   readonly name: OptimizerName;

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { SCHEDULES } from '../config/names.js';
-import { runConfig, type ScheduleConfig } from '../config/index.js';
+import { SCHEDULES, runConfig, type ScheduleConfig } from '../config/index.js';
 import { makeSchedule, SCHEDULE_FNS } from './schedules.js';
 
 /** The schedule as a run gets it: resolved through the schema (its defaults written out). */

@@ -7,8 +7,7 @@
  * it is max(1, round(epochs / 3)). warmup_cosine's warm-up is at most epochs - 1; it ramps linearly
  * lr * e / W over epochs 1..W, then cosine-anneals from lr over the remaining epochs.
  */
-import type { ScheduleObject } from '../config/schema.js';
-import type { ScheduleName } from '../config/names.js';
+import type { ScheduleObject, ScheduleName } from '../config/index.js';
 
 export type LrAt = (epoch: number) => number;
 

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import { ACTIVATIONS, type ActivationName } from '../../config/names.js';
+import { ACTIVATIONS, type ActivationName } from '../../config/index.js';
 import type { Converter, LayerFamily, Node } from '../family.js';
 import { configOf, vjp } from '../node-util.js';
 import { config } from '../onnx.js';
@@ -19,8 +19,8 @@ export type ActivationFactory = (name: string) => Layer;
 
 const builtin =
   (activation: 'relu' | 'gelu' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'swish' | 'linear'): ActivationFactory =>
-  (name) =>
-    layers.activation({ name, activation });
+    (name) =>
+      layers.activation({ name, activation });
 
 export const LEAKY_RELU_SLOPE = 0.01;
 

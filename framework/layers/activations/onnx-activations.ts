@@ -11,8 +11,10 @@
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { config, type OnnxGraph, type TensorRef } from '../onnx.js';
 
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_SCALEALPHA = 1.7580993408473768599402175208123;
+// The published constants (1.0507009873554804934193349852946, 1.7580993408473768599402175208123) as the
+// float64 values they always parsed to, written out so the digits shown are the digits used.
+const SELU_SCALE = 1.0507009873554805;
+const SELU_SCALEALPHA = 1.7580993408473768;
 
 type Emit = (g: OnnxGraph, x: string, base: string) => string;
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { runConfig, type ModelConfig } from '../../config/index.js';
+import { runConfig } from '../../config/index.js';
 import { buildModel } from '../../model/index.js';
 import { initBackend, TrainGraph } from '../../train/index.js';
 import { rngFor } from '../../util/random.js';

@@ -5,7 +5,7 @@
  * (or the reverse) does not compile.
  */
 import { Type, type TOptional, type TSchema } from '@sinclair/typebox';
-import type { NormConfig } from '../../config/schema.js';
+import type { NormConfig } from '../../config/index.js';
 import { BASE_OPTIONS, type NormOptions } from './common.options.js';
 import { BATCH_OPTIONS } from './batch.options.js';
 import { BATCH_RENORM_OPTIONS } from './batch-renorm.options.js';
@@ -67,4 +67,3 @@ export function resolveNorm(norm: NormConfig | undefined): NormSpec {
   }
   return { type: o.type, position: (o.position as 'pre' | 'post' | undefined) ?? 'pre', options };
 }
-
