@@ -54,7 +54,7 @@ export const DatasetSchema = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          'A folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), or of CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin, batches.meta.txt). Relative to the study file. Use either name or path.',
+          'A folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), of CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin, batches.meta.txt), or of PNG images in train/<class>/ and test/<class>/ (ImageFolder style; classes in sorted order). Relative to the study file. Use either name or path.',
       }),
     ),
     scale: Type.Number({

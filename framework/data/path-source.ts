@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { cifarFromFolder, isCifarFolder } from './cifar.js';
+import { imageFolderSet, isImageFolder } from './image-folder.js';
 import { IdxError, readIdxFile } from './idx.js';
 import { checkSet, IDX_FILES, setOf, type IdxSet, type SetShape } from './idx-set.js';
 
@@ -29,6 +30,7 @@ export function loadIdxFolder(dir: string): { set: IdxSet; shape: SetShape; file
     throw new UserError(`dataset path ${dir} lacks ${absent.map((f) => `${f}[.gz]`).join(', ')}`, [
       `the folder holds: ${present}`,
       'expected the four MNIST-style IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each optionally .gz)',
+      'or CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin, batches.meta.txt), or PNG images in train/<class>/ and test/<class>/',
     ]);
   }
   const files = found.map((f) => join(dir, f!));
@@ -41,14 +43,21 @@ export function loadIdxFolder(dir: string): { set: IdxSet; shape: SetShape; file
   }
 }
 
-/** Any folder `dataset: { path }` accepts: CIFAR-10 batches (with their class names), else IDX files. */
+/**
+ * Any folder `dataset: { path }` accepts: CIFAR-10 batches or an image folder (both with their class
+ * names), else IDX files.
+ */
 export function loadFolder(dir: string): { set: IdxSet; shape: SetShape; files: string[]; classNames?: string[] } {
-  if (!existsSync(dir) || !isCifarFolder(dir)) return loadIdxFolder(dir);
+  const kind = !existsSync(dir) ? 'idx' : isCifarFolder(dir) ? 'cifar' : isImageFolder(dir) ? 'images' : 'idx';
+  if (kind === 'idx') return loadIdxFolder(dir);
   try {
-    const { set, classNames, files } = cifarFromFolder(dir);
+    const { set, classNames, files } = kind === 'cifar' ? cifarFromFolder(dir) : imageFolderSet(dir);
     return { set, shape: checkSet(set, dir), files, classNames };
   } catch (err) {
-    if (err instanceof IdxError) throw new UserError(`dataset path: ${err.message}`, ['replace the file with a valid CIFAR-10 binary batch (records of 1 label + 3072 pixel bytes)']);
+    if (err instanceof IdxError) {
+      const fix = kind === 'cifar' ? 'replace the file with a valid CIFAR-10 binary batch (records of 1 label + 3072 pixel bytes)' : 'the folder needs train/<class>/*.png and test/<class>/*.png, every image of one size';
+      throw new UserError(`dataset path: ${err.message}`, [fix]);
+    }
     throw err;
   }
 }

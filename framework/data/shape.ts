@@ -10,6 +10,7 @@ import type { DataShape } from '../config/index.js';
 import { BUILTIN, isBuiltin } from './catalog.js';
 import { CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, isCifarFolder } from './cifar.js';
 import { IDX_FILES } from './idx-set.js';
+import { imageFolderShape, isImageFolder } from './image-folder.js';
 import { isGzip } from './idx.js';
 
 function head(path: string, bytes: number): Uint8Array {
@@ -65,6 +66,13 @@ export function dataShape(ref: { name?: string; path?: string }): DataShape | st
     const records = (f: string) => (existsSync(join(ref.path!, f)) ? Math.floor(statSync(join(ref.path!, f)).size / (1 + CIFAR_CHANNELS * CIFAR_SIDE ** 2)) : 0);
     const train = CIFAR_TRAIN_BATCHES.reduce((n, f) => n + records(f), 0);
     return { height: CIFAR_SIDE, width: CIFAR_SIDE, channels: CIFAR_CHANNELS, train, test: records(CIFAR_TEST_BATCH) };
+  }
+  if (isImageFolder(ref.path)) {
+    try {
+      return imageFolderShape(ref.path);
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
   const found = IDX_FILES.map((base) => spellings(base).find((c) => existsSync(join(ref.path!, c))));
   const absent = IDX_FILES.filter((_, i) => !found[i]);

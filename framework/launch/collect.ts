@@ -142,7 +142,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
   const px = ds.height * ds.width * ds.channels;
   const demo =
     models.length && n > 0
-      ? { models, images: ds.test.images.slice(0, n * px), labels: ds.test.labels.slice(0, n), classNames: ds.classNames, height: ds.height, width: ds.width }
+      ? { models, images: ds.test.images.slice(0, n * px), labels: ds.test.labels.slice(0, n), classNames: ds.classNames, height: ds.height, width: ds.width, channels: ds.channels }
       : undefined;
   return { study, demo };
 }

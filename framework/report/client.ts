@@ -59,8 +59,13 @@ export const CLIENT_JS = String.raw`
   // the data stage's preprocessing, its source generated into the page (framework/data/pixels.ts)
   ${pixelValue.toString()}
   ${preprocessPixels.toString()}
-  function toInput(pixels, pre) {
-    return preprocessPixels(pixels, pre, 1);
+  // One image's pixels (NHWC) to the model's input: NCHW models take the channel planes one by one.
+  function toInput(pixels, pre, layout, demo) {
+    var channels = demo.channels, x = preprocessPixels(pixels, pre, channels);
+    if (layout !== 'nchw' || channels === 1) return x;
+    var plane = demo.height * demo.width, out = new Float32Array(x.length);
+    for (var p = 0; p < plane; p++) for (var c = 0; c < channels; c++) out[c * plane + p] = x[p * channels + c];
+    return out;
   }
   function probabilities(v) {
     var sum = 0, allUnit = true;
@@ -105,7 +110,7 @@ export const CLIENT_JS = String.raw`
 
   function runDemo() {
     var demo = data.demo, status = document.getElementById('demo-status');
-    var size = demo.height * demo.width, pixels = b64(demo.images);
+    var plane = demo.height * demo.width, size = plane * demo.channels, pixels = b64(demo.images);
     var n = demo.labels.length, grid = document.getElementById('demo-grid');
     var cards = [];
     for (var k = 0; k < n; k++) {
@@ -113,9 +118,11 @@ export const CLIENT_JS = String.raw`
       var canvas = el('canvas');
       canvas.width = demo.width; canvas.height = demo.height;
       var ctx = canvas.getContext('2d'), img = ctx.createImageData(demo.width, demo.height);
-      for (var i = 0; i < size; i++) {
-        var p = pixels[k * size + i];
-        img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = 255 - p;
+      for (var i = 0; i < plane; i++) {
+        var at = k * size + i * demo.channels;
+        // Grey digits and clothes are drawn dark on light, as they are usually shown; colour as it is.
+        if (demo.channels === 1) img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = 255 - pixels[at];
+        else for (var c = 0; c < 3; c++) img.data[4 * i + c] = pixels[at + c];
         img.data[4 * i + 3] = 255;
       }
       ctx.putImageData(img, 0, 0);
@@ -157,14 +164,14 @@ export const CLIENT_JS = String.raw`
       return ort.InferenceSession.create(b64(m.model), { executionProviders: ['wasm'] }).then(function (session) {
         var inputName = m.input_name || session.inputNames[0];
         var outputName = m.output_name || session.outputNames[0];
-        var dims = m.layout === 'nchw' ? [1, 1, demo.height, demo.width] : [1, size];
+        var dims = m.layout === 'nchw' ? [1, demo.channels, demo.height, demo.width] : [1, size];
         var result = { run: m.run, logits: [], predictions: [], correct: 0 };
         state.results[m.variant] = result;
         var inner = Promise.resolve();
         for (var k = 0; k < n; k++) (function (k) {
           inner = inner.then(function () {
             var feeds = {};
-            feeds[inputName] = new ort.Tensor('float32', toInput(pixels.subarray(k * size, (k + 1) * size), m.preprocessing), dims);
+            feeds[inputName] = new ort.Tensor('float32', toInput(pixels.subarray(k * size, (k + 1) * size), m.preprocessing, m.layout, demo), dims);
             return session.run(feeds).then(function (out) {
               var logits = Array.prototype.slice.call(out[outputName].data);
               var probs = probabilities(logits), pred = argmax(logits);

@@ -16,12 +16,13 @@ import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Su
 export interface DemoPage {
   /** Folder of onnxruntime-web's files, relative to the page, ending in '/'. */
   ort_dir: string;
-  /** n * height * width uint8 pixels, base64. */
+  /** n * height * width * channels uint8 pixels (NHWC), base64. */
   images: string;
   labels: number[];
   class_names: string[];
   height: number;
   width: number;
+  channels: number;
   models: {
     variant: string;
     /** Which run this model is: `batchnorm [train.optimizer.lr=0.01] seed 1 (run 0123...)`. */

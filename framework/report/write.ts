@@ -22,12 +22,14 @@ export interface DemoInput {
    * run a model is (variant, matrix cell, seed, key); with several per variant the page lets the reader pick.
    */
   models: { variant: string; onnxPath: string; run?: string }[];
-  /** n * height * width uint8 pixels. */
+  /** n * height * width * channels uint8 pixels, channels last (NHWC). */
   images: Uint8Array;
   labels: Uint8Array;
   classNames: string[];
   height: number;
   width: number;
+  /** 1 (grey, the default) or 3 (RGB). */
+  channels?: number;
 }
 
 export interface WriteReportOptions {
@@ -57,10 +59,11 @@ function embeddedOrtScript(ortSrc: string): string {
 }
 
 function checkDemo(d: DemoInput): void {
-  const size = d.height * d.width;
-  if (!(size > 0)) throw new UserError(`report demo: bad image size ${d.height}x${d.width}`);
+  const channels = d.channels ?? 1;
+  const size = d.height * d.width * channels;
+  if (!(size > 0) || (channels !== 1 && channels !== 3)) throw new UserError(`report demo: bad image size ${d.height}x${d.width}x${channels} (grey or RGB images only)`);
   if (d.images.length !== d.labels.length * size)
-    throw new UserError(`report demo: ${d.images.length} pixels for ${d.labels.length} labels of ${d.height}x${d.width}`);
+    throw new UserError(`report demo: ${d.images.length} pixels for ${d.labels.length} labels of ${d.height}x${d.width}x${channels}`);
   for (const l of d.labels)
     if (l >= d.classNames.length) throw new UserError(`report demo: label ${l} has no class name (${d.classNames.length} classes)`);
   for (const m of d.models)
@@ -124,6 +127,7 @@ function writeInto(dir: string, summary: Summary, demo: DemoInput | undefined): 
       class_names: demo.classNames,
       height: demo.height,
       width: demo.width,
+      channels: demo.channels ?? 1,
       models,
     };
   }
