@@ -7,3 +7,4 @@ export { onnxModelInfo, createSession, onnxLogits, type OnnxModelInfo, type Sess
 export { loadOrt, type LoadedOrt } from './ort.js';
 export { readOnnxMeta, type OnnxMeta } from './onnx-meta.js';
 export { modelProtoType, decodeModel } from './onnx-proto.js';
+export { evalCommand } from './commands.js';

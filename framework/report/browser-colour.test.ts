@@ -11,13 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { cifarFiles, CLASS_NAMES, writeCifarFolder } from '../../test-support/cifar-archive.js';
-import { runConfig } from '../config/resolve.js';
+import { runConfig } from '../config/index.js';
 import { loadDataset, prepareData, type Dataset, type Prepared } from '../data/index.js';
-import { evalCommand } from '../export/commands.js';
-import { exportAndVerify } from '../export/pipeline.js';
-import { createSession, onnxLogits, onnxModelInfo } from '../export/runtime.js';
-import { initBackend } from '../train/backend.js';
-import { trainModel } from '../train/loop.js';
+import { createSession, evalCommand, exportAndVerify, onnxLogits, onnxModelInfo } from '../export/index.js';
+import { initBackend, trainModel } from '../train/index.js';
 import { buildSummary, writeReport } from './index.js';
 import { studyFixture } from './testing.js';
 
