@@ -161,6 +161,15 @@ export const ModelSchema = Type.Object(
       default: 'pytorch',
       description: "Weight initializer. pytorch: PyTorch's Linear/Conv default, weights and biases U(+-1/sqrt(fan_in)).",
     }),
+    // Optional in the TypeScript type (code that builds a ModelConfig may leave it out: 1); the
+    // schema default still writes it out in every normalised config.
+    init_gain: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        default: 1,
+        description: 'Multiplies every initial Dense/Conv2D kernel drawn by `init` (biases unchanged): 0.1 starts 10x smaller, 4 starts 4x larger.',
+      }),
+    ),
   },
   { ...strict, default: {}, description: 'The network.' },
 );

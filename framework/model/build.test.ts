@@ -124,6 +124,21 @@ describe('initialization', () => {
     expect(std('glorot_uniform')).toBeCloseTo(Math.sqrt(6 / 600) / Math.sqrt(3), 3);
   });
 
+  test('init_gain scales every kernel exactly (biases as drawn); gain 1 is the plain draw', () => {
+    const plain = buildModel(mlp({ hidden: [16] }), [20], 10, 5);
+    const one = buildModel(mlp({ hidden: [16], init_gain: 1 }), [20], 10, 5);
+    const scaled = buildModel(mlp({ hidden: [16], init_gain: 0.25 }), [20], 10, 5);
+    for (const name of ['fc1', 'logits']) {
+      const [k, b] = plain.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
+      const [k1, b1] = one.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
+      const [ks, bs] = scaled.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
+      expect(k1).toEqual(k);
+      expect(b1).toEqual(b);
+      expect(ks).toEqual(k!.map((v) => Math.fround(v * 0.25)));
+      expect(bs).toEqual(b);
+    }
+  });
+
   test('the same seed gives the same weights, another seed other weights, and layers differ', () => {
     const a = buildModel(mlp(), [784], 10, 1).getWeights().map((w) => Array.from(w.dataSync()));
     const b = buildModel(mlp(), [784], 10, 1).getWeights().map((w) => Array.from(w.dataSync()));

@@ -78,6 +78,9 @@ export function buildModel(model: ModelConfig, inputShape: number[], numClasses:
     const receptive = ks.slice(0, -2).reduce((p, q) => p * q, 1);
     const fans = { fanIn: receptive * ks[ks.length - 2]!, fanOut: receptive * ks[ks.length - 1]! };
     const v = initValues(model.init, kernel!.size, bias!.size, fans, seeds[i]!);
+    // The gain scales the drawn kernel (a gain of 1 leaves every value as drawn, bit for bit).
+    const gain = model.init_gain ?? 1;
+    if (gain !== 1) for (let j = 0; j < v.kernel.length; j++) v.kernel[j]! *= gain;
     const kt = tf.tensor(v.kernel, ks);
     const bt = tf.tensor(v.bias, bias!.shape);
     l.setWeights([kt, bt]);
