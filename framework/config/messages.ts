@@ -81,6 +81,8 @@ function describe(e: ErrorObject, data: unknown): SchemaProblem | undefined {
       const hint = typeof value === 'string' ? suggestion(value, allowed) : '';
       return { path, message: `${dotted(path)} must be one of: ${allowed.join(', ')} (got ${show(value)})${hint}` };
     }
+    case 'const':
+      return { path, message: `${dotted(path)} must be ${show(p.allowedValue)} (got ${show(value)})` };
     case 'type': {
       const types = String(p.type).split(',').map((t) => typeName[t] ?? t);
       return { path, message: `${dotted(path)} must be ${types.join(' or ')} (got ${show(value)})` };
@@ -182,10 +184,12 @@ function resolveUnions(errors: ErrorObject[], data: unknown): ErrorObject[] {
     }
     kept = kept.filter((e) => !e.schemaPath.startsWith(prefix) || survivors.includes(e));
     if (survivors.length === 0) {
+      // What the branches take (a name or a mapping for norm/optimizer/schedule; "epoch" or a number for probes.every).
+      const declared = [...new Set(branches.flatMap((b) => (typeof b.type === 'string' ? [b.type] : [])))];
       kept.push({
         ...u,
         keyword: 'type',
-        params: { type: 'string,object' },
+        params: { type: (declared.length ? declared : ['string', 'object']).join(',') },
         schemaPath: `${u.schemaPath}/type`,
         message: `${dotted(path)} must be a name or a mapping`,
       });
