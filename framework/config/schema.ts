@@ -310,6 +310,30 @@ export const ReportSchema = Type.Object(
   { ...strict, default: {}, description: 'The study report.' },
 );
 
+export const ProbesSchema = Type.Object(
+  {
+    every: Type.Union([Type.Literal('epoch'), Type.Integer({ minimum: 1 })], {
+      default: 'epoch',
+      description: 'epoch: probe the initial model and after every epoch; a number N: every N optimizer steps (and the initial model).',
+    }),
+    batch: Type.Optional(
+      Type.Integer({ minimum: 2, description: 'Examples in the fixed probe batch, drawn once per run from the training set (default: train.batch_size).' }),
+    ),
+    landscape_steps: Type.Array(Type.Number({ exclusiveMinimum: 0 }), {
+      minItems: 1,
+      default: [0.5, 1, 2, 4],
+      description: 'Step sizes along the gradient for the loss landscape (loss_range, grad_change, beta_smoothness), as multiples of the current learning rate.',
+    }),
+  },
+  {
+    ...strict,
+    description:
+      'Training-dynamics probes (off when absent), logged as MLflow metrics probe/<layer>/<name> with step = optimizer steps taken: per Dense/Conv2D layer ' +
+      'pre/post-activation mean and std, dead_fraction (ReLU), grad_norm, weight_norm, update_ratio, ics and ics_cosine (Santurkar et al. 2018); ' +
+      'per model loss_range, grad_change, beta_smoothness. Probes never change training results and are not part of the run key.',
+  },
+);
+
 /** The parts of a study a variant or a matrix cell may change. */
 export const RunFields = {
   dataset: DatasetSchema,
@@ -353,6 +377,7 @@ export const ExperimentSchema = Type.Object(
     export: ExportSchema,
     report: ReportSchema,
     hypotheses: HypothesesSchema,
+    probes: Type.Optional(ProbesSchema),
   },
   {
     ...strict,
@@ -370,6 +395,7 @@ export type ModelConfig = Static<typeof ModelSchema>;
 export type NormConfig = Static<typeof NormSchema>;
 export type NormObject = Static<typeof NormObjectSchema>;
 export type TrainConfig = Static<typeof TrainSchema>;
+export type ProbesConfig = Static<typeof ProbesSchema>;
 export type OptimizerConfig = Static<typeof OptimizerSchema>;
 export type ScheduleConfig = Static<typeof ScheduleSchema>;
 /** A schedule in its normalised object form. */

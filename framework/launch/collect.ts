@@ -5,9 +5,9 @@
 import { mkdtempSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir } from 'node:os';
 import { join, relative, isAbsolute } from 'node:path';
-import { ARTIFACT, BNX_TAG, EPOCH_METRICS, REPORT_FILES, readRunRecord, type Run } from '../track/index.js';
+import { ARTIFACT, BNX_TAG, EPOCH_METRICS, PROBE_PREFIX, REPORT_FILES, probeMetricNames, readRunRecord, type Run } from '../track/index.js';
 import type { StudyContext } from './orchestrate.js';
-import type { DemoInput, RunRecord, StudyInput, EpochRecord } from '../report/index.js';
+import type { DemoInput, RunRecord, StudyInput, EpochRecord, ProbeSeries } from '../report/index.js';
 
 /** Finished beats anything else; among equals the newest attempt wins. */
 function pick(runs: Run[]): Run | undefined {
@@ -48,6 +48,18 @@ async function epochsOf(ctx: StudyContext, run: Run): Promise<EpochRecord[]> {
     }));
 }
 
+/** The run's probe series (probe/<layer>/<name>), by name without the prefix; undefined without probes. */
+async function probesOf(ctx: StudyContext, run: Run): Promise<ProbeSeries | undefined> {
+  const names = probeMetricNames(run);
+  if (!names.length) return undefined;
+  const out: ProbeSeries = {};
+  for (const name of names) {
+    const history = await ctx.store.getMetricHistory(run.info.run_id, name);
+    out[name.slice(PROBE_PREFIX.length)] = history.map((m) => [m.step, m.value] as [number, number]).sort((a, b) => a[0] - b[0]);
+  }
+  return out;
+}
+
 export interface Collected {
   study: StudyInput;
   demo?: DemoInput;
@@ -71,6 +83,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
     }
     chosen.set(p.key, run);
     const rec = readRunRecord(run);
+    const probes = await probesOf(ctx, run);
     const onnxPath = localArtifactPath(run, ARTIFACT.onnx);
     const reason = rec.failureReason ?? rec.killedReason;
     runs.push({
@@ -85,6 +98,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
       mlflow_run_id: run.info.run_id,
       epochs: await epochsOf(ctx, run),
       onnx: rec.onnx ? { path: onnxPath ? shown(onnxPath) : `${run.info.artifact_uri}/${ARTIFACT.onnx}`, ...rec.onnx } : null,
+      ...(probes ? { probes } : {}),
     });
   }
 

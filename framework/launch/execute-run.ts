@@ -12,7 +12,7 @@ import { describeFsError } from '../util/fs-errors.js';
 import { BNX_VERSION } from '../util/version.js';
 import { runParams } from './run-params.js';
 import type { EpochEvent, OnnxFigures, RunJob, RunOutcome } from './job.js';
-import { ARTIFACT, BNX_TAG as RUN_TAG, RUN_METRIC, epochMetrics, identityTags, outcomeTags, statusOfKind, type OutcomeKind } from '../track/index.js';
+import { ARTIFACT, BNX_TAG as RUN_TAG, RUN_METRIC, epochMetrics, identityTags, outcomeTags, probeMetrics, statusOfKind, type OutcomeKind } from '../track/index.js';
 
 export interface ExecuteOptions {
   onEpoch?: (e: EpochEvent) => void;
@@ -111,6 +111,10 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     const outcome = await trainModel(config, data, {
       backend,
       signal: o.signal,
+      ...(job.probes ? { probes: job.probes } : {}),
+      onProbe: (p) => {
+        logging = logging.then(() => store.logBatch(runId, { metrics: probeMetrics(p.step, p.values) }));
+      },
       onEpoch: (m) => {
         const metrics = epochMetrics(m as unknown as Record<string, number>);
         epochs.push({ epoch: m.epoch, ...metrics, seconds: m.seconds });

@@ -2,7 +2,7 @@
  * What crosses the boundary between the orchestrator and whatever trains a run (a local child
  * process, a queue worker on another machine): plain JSON, so it can go over IPC or Redis.
  */
-import type { BackendName } from '../config/index.js';
+import type { BackendName, ProbesConfig } from '../config/index.js';
 import type { PlannedRun } from '../plan/index.js';
 import type { OutcomeKind } from '../track/index.js';
 
@@ -23,6 +23,8 @@ export interface RunJob {
   /** --backend, which overrides train.backend without changing the run key. */
   backend?: BackendName;
   exportOnnx: boolean;
+  /** The study's `probes:` (absent: none). Not part of the run key: probes never change results. */
+  probes?: ProbesConfig;
   /** git commit of the study's repository, when it lives in one. */
   gitCommit?: string;
   studyFile: string;

@@ -70,6 +70,7 @@ export function jobsFor(ctx: StudyContext, toTrain: Claimed['toTrain'], o: { bac
     dataDigest: ctx.plan.dataDigest,
     backend: o.backend,
     exportOnnx: ctx.study.config.export.onnx,
+    ...(ctx.study.config.probes ? { probes: ctx.study.config.probes } : {}),
     gitCommit: commit,
     studyFile: relative(process.cwd(), resolve(ctx.study.file)) || ctx.study.file,
   }));

@@ -5,6 +5,7 @@
  */
 import { buildCharts } from './charts.js';
 import { buildHeatmaps } from './heatmaps.js';
+import { probeCharts } from './probes.js';
 import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { CLIENT_JS } from './client.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
@@ -80,6 +81,7 @@ th,td{border:1px solid #e2e6ea;padding:4px 8px;text-align:left;white-space:nowra
 export function renderHtml(s: Summary, demo?: DemoPage): string {
   const charts = buildCharts(s);
   const heatmaps = buildHeatmaps(s);
+  const probes = probeCharts(s.probes ?? []);
   const claimsSection = s.claims?.length
     ? `<section id="claims"><h2>Claims</h2>${table(CLAIM_HEAD, claimRows(s.claims, h, (c) => `<strong class="claim-${c.verdict}">${c.verdict}</strong>`))}<ul class="verdicts">${s.claims
         .map((c) => `<li><strong>${h(c.name)}</strong> ${h(c.reason)}</li>`)
@@ -87,6 +89,9 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
     : '';
   const heatmapSection = heatmaps.length
     ? `<section id="heatmaps"><h2>Across the matrix</h2><div class="charts">${heatmaps.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>`
+    : '';
+  const probeSection = probes.length
+    ? `<section id="probes"><h2>Training dynamics (probes)</h2><p class="meta">Per Dense/Conv2D layer, mean across seeds on each run's fixed probe batch; step 0 is the initial model.</p><div class="charts">${probes.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>`
     : '';
   const verdicts = s.comparisons.map((c) => `<li>${verdict(c, h)}</li>`).join('');
   const variantsTable = table(
@@ -190,7 +195,7 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
 <div id="demo-pick"></div>
 <p id="demo-status" class="meta">Waiting for the charts…</p><ul id="demo-totals"></ul><div id="demo-grid"></div></section>`
     : '';
-  const pageData = { charts: [...charts, ...heatmaps].map((c) => ({ id: c.id, spec: c.spec })), demo: demo ?? null };
+  const pageData = { charts: [...charts, ...heatmaps, ...probes].map((c) => ({ id: c.id, spec: c.spec })), demo: demo ?? null };
 
   return `<!doctype html>
 <html lang="en">
@@ -215,6 +220,7 @@ ${claimsSection}
 <section id="verdict"><h2>Verdict</h2>${verdicts ? `<ul class="verdicts">${verdicts}</ul>` : '<p>Only one variant: nothing to compare.</p>'}</section>
 <section id="charts"><h2>Learning curves</h2><div class="charts">${charts.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>
 ${heatmapSection}
+${probeSection}
 <section id="variants"><h2>Variants</h2>${variantsTable}</section>
 <section id="comparisons"><h2>Comparisons with the reference</h2>${comparisonsTable}</section>
 ${demoSection}

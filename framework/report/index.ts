@@ -32,6 +32,7 @@ export { readOnnxInfo, preprocessPixels, type OnnxInfo, type Preprocessing } fro
 export { escapeHtml, escapeMd, jsonForScript, fileSafe } from './escape.js';
 export { evaluateClaims, fmtEffect, ALPHA, type ClaimResult, type ClaimSide, type ClaimVerdict } from './claims.js';
 export { buildHeatmaps } from './heatmaps.js';
+export { probeGroups, probeMarkdown, probeCharts, PROBE_TITLES, type ProbeGroup, type ProbePoint, type ProbeSeries } from './probes.js';
 export {
   welchTest,
   pairedTTest,

@@ -5,6 +5,7 @@
 import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { escapeMd as md } from './escape.js';
 import type { Describe } from './stats.js';
+import { probeMarkdown } from './probes.js';
 import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
 
 const pct = (x: number | null) => fmtPct(x);
@@ -152,6 +153,11 @@ export function renderMarkdown(s: Summary, o: { htmlFile?: string } = {}): strin
     ),
     '',
   );
+
+  if (s.probes?.length) {
+    const missing = s.runs.filter((r) => r.status === 'FINISHED' && !r.probes).length;
+    out.push(...probeMarkdown(s.probes, missing, md));
+  }
 
   const e = s.environment;
   out.push(

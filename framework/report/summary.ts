@@ -9,6 +9,7 @@ import { canonicalJson } from '../util/hash.js';
 import type { Hypothesis } from '../config/index.js';
 import { evaluateClaims, type ClaimResult } from './claims.js';
 import { ACCURACY_BOUNDS, describe, epochsToReach, NONNEGATIVE, welch, type Describe, type Interval, type Welch } from './stats.js';
+import { probeGroups, type ProbeGroup, type ProbeSeries } from './probes.js';
 
 export type { MatrixCell };
 
@@ -38,6 +39,8 @@ export interface OnnxRecord {
 }
 
 export interface RunRecord {
+  /** Training-dynamics probes by name (`fc1/grad_norm`), [step, value] in step order; absent without probes. */
+  probes?: ProbeSeries;
   key: string;
   variant: string;
   matrix: MatrixCell;
@@ -171,6 +174,8 @@ export interface Summary {
   /** The study's claims with their verdicts, in the study's order (empty without hypotheses). */
   claims: ClaimResult[];
   variants: VariantStats[];
+  /** Probe series per group, mean across seeds (framework/report/probes.ts); only when runs carry probes. */
+  probes?: ProbeGroup[];
   comparisons: Comparison[];
   environment: Environment;
   dataset: DatasetInfo;
@@ -388,6 +393,7 @@ export function buildSummary(input: StudyInput, o: { now?: Date } = {}): Summary
       comparisons.push(compare(stats.get(v)!, ref, reference, runsByGroup.get(cellId(v, cell))!, runsByGroup.get(cellId(reference, cell)) ?? []));
     }
   }
+  const probes = probeGroups(variants, input.runs);
   return {
     schema_version: 1,
     experiment: input.experiment,
@@ -400,6 +406,7 @@ export function buildSummary(input: StudyInput, o: { now?: Date } = {}): Summary
     runs: input.runs,
     claims: evaluateClaims(input.hypotheses, input.runs),
     variants,
+    ...(probes.length ? { probes } : {}),
     comparisons,
     environment: input.environment,
     dataset: input.dataset,

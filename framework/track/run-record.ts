@@ -39,6 +39,24 @@ export const BNX_TAG = {
 export const EPOCH_METRICS = ['train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'val_loss', 'val_accuracy', 'lr', 'epoch_seconds'] as const;
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 
+/**
+ * Training-dynamics probes (framework/train/probes.ts): `probe/<layer>/<name>` and `probe/model/<name>`,
+ * step = optimizer steps taken when the probe ran (0: the initial model).
+ */
+export const PROBE_PREFIX = 'probe/';
+
+/** One probe's values as MLflow metrics. */
+export function probeMetrics(step: number, values: Record<string, number>, timestamp = Date.now()): { key: string; value: number; timestamp: number; step: number }[] {
+  return Object.entries(values).map(([k, value]) => ({ key: `${PROBE_PREFIX}${k}`, value, timestamp, step }));
+}
+
+/** The probe metric names a run has (from its latest metric values). */
+export function probeMetricNames(run: Run): string[] {
+  return Object.keys(run.data.metrics)
+    .filter((k) => k.startsWith(PROBE_PREFIX))
+    .sort();
+}
+
 /** Metrics logged once per run (step 0). */
 export const RUN_METRIC = {
   seconds: 'run_seconds',

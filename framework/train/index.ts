@@ -3,3 +3,4 @@ export { trainModel, evaluate, type TrainData, type EpochMetrics, type TrainOutc
 export { TrainGraph, softmaxCrossEntropy, type Backprop, type ForwardStep, type StepContext, type StepResult } from './engine.js';
 export { makeOptimizer, OPTIMIZERS_IMPL, type Optimizer, type OptimizerParams } from './optimizers.js';
 export { makeSchedule, SCHEDULE_FNS, type LrAt } from './schedules.js';
+export { Prober, DEFAULT_LANDSCAPE_STEPS, type ProbeRecord, type ProbeSettings } from './probes.js';

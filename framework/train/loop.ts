@@ -20,6 +20,7 @@ import { TrainGraph, type StepContext } from './engine.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
+import { Prober, type ProbeRecord, type ProbeSettings } from './probes.js';
 
 /** What the data stage hands over (framework/data prepareData); val* present with a validation split. */
 export interface TrainData {
@@ -68,6 +69,9 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Rows per evaluation chunk (default 1000). */
   evalChunk?: number;
+  /** Training-dynamics probes (probes.ts); they leave every training result unchanged. */
+  probes?: ProbeSettings;
+  onProbe?: (p: ProbeRecord) => void;
 }
 
 /** Let timers, signals and IPC run every this many steps (the loop is otherwise synchronous). */
@@ -126,7 +130,11 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
     return { status, ...(reason ? { reason } : {}), epochs: history, seconds: (performance.now() - t0) / 1000, model, backend };
   };
 
+  const prober = opts.probes ? new Prober(model, graph, data, cfg.seed, opts.probes, batchSize) : null;
+  let stepsDone = 0;
+
   try {
+    if (prober) opts.onProbe?.(prober.measure(0, 0, lrAt(1)));
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const te = performance.now();
       const lr = lrAt(epoch);
@@ -147,6 +155,9 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
           xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
           yBuf[r] = data.trainY[row]!;
         }
+        // The epoch's last step: the last batch, or the one before a batch of one that is skipped.
+        const probed = prober?.due(stepsDone + 1, s + b >= nTrain || (graph.needsBatchStatistics && nTrain - (s + b) === 1));
+        if (probed) prober!.snapshot();
         let result = { loss: NaN, correct: 0 };
         tf.tidy(() => {
           const x = tf.tensor(b === batchSize ? xBuf : xBuf.subarray(0, b * f), [b, ...inputShape]);
@@ -160,6 +171,8 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         lossSum += result.loss;
         accSum += result.correct / b;
         batches++;
+        stepsDone++;
+        if (probed) opts.onProbe?.(prober!.measure(stepsDone, epoch, lr));
       }
       graph.syncState();
       const test = evaluate(model, data.testX, data.testY, data.nTest, inputShape, opts.evalChunk);
