@@ -8,7 +8,7 @@
  *
  *   node dist-dev/bench/probe-overhead.js [--repeats 2] [--epochs 3]
  */
-import { runConfig } from '../framework/config/resolve.js';
+import { runConfig } from '../framework/config/index.js';
 import { initBackend, trainModel, Prober, TrainGraph, type ProbeRecord } from '../framework/train/index.js';
 import { fashionFull } from '../framework/train/testing.js';
 
