@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { heapView, wasmHeapAvailable } from '../tfjs/index.js';
 
 export type Config = Record<string, unknown>;
 
@@ -22,3 +23,9 @@ export function vjp(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], d
 }
 
 export const configOf = (layer: Layer): Config => layer.getConfig() as Config;
+
+/**
+ * A float32 tensor's values for a kernel written in JavaScript: in place on the tfjs-wasm heap (valid
+ * until the next tf op), else tf's own copy (dataSync). Read it before creating the next tensor.
+ */
+export const tensorData = (t: tf.Tensor): Float32Array => (wasmHeapAvailable() ? heapView(t) : (t.dataSync() as Float32Array));

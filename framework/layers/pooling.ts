@@ -1,9 +1,15 @@
-/** 2D max and average pooling: tfjs layers, training node (VJP through the layer's call), ONNX MaxPool/AveragePool. */
+/**
+ * 2D max and average pooling: tfjs layers, training node (own kernels for p x p / stride p valid
+ * windows, pool-kernel.ts; else a VJP through the layer's call), ONNX MaxPool/AveragePool.
+ */
+import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { CallNode } from './activations/activations.js';
-import type { Converter, LayerFamily } from './family.js';
+import type { Converter, LayerFamily, Node } from './family.js';
+import { configOf, tensorData } from './node-util.js';
 import { channelsLastOnly, config, outShape, pads, pair, toFirst } from './onnx.js';
+import { avgPoolBackward, maxPoolBackward, maxPoolForward, pooledShape, type Shape4 } from './pool-kernel.js';
 
 /** 2x2 pooling with stride 2 (valid padding), as bnx's conv blocks use it. */
 export function poolLayer(name: string, kind: 'max' | 'avg'): Layer {
@@ -25,10 +31,65 @@ const poolOnnx: Converter = (layer, x, g) => {
   return { name: y, shape: outShape(layer), layout: 'first' };
 };
 
+/**
+ * Pooling with window p = stride p, valid padding, channels last: forward and backward in
+ * pool-kernel.ts (max keeps its argmax; no tape, no MaxPoolGrad), on wasm and cpu. On native
+ * TensorFlow (tfjs-node), whose kernels are fast and correct, the forward is the layer's call and the
+ * backward tf's gradient.
+ */
+export class PoolNode implements Node {
+  readonly params: tf.Variable[] = [];
+  private shape: Shape4 | null = null;
+  private arg = new Uint8Array(0);
+  private readonly fallback: CallNode;
+  constructor(
+    readonly layer: Layer,
+    private readonly kind: 'max' | 'avg',
+    private readonly p: number,
+  ) {
+    this.fallback = new CallNode(layer);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    this.shape = null;
+    if (x.rank !== 4 || x.dtype !== 'float32' || tf.getBackend() === 'tensorflow') return this.fallback.forward(x);
+    const shape = x.shape as unknown as Shape4;
+    this.shape = shape;
+    if (this.kind === 'avg') return this.layer.call(x, {}) as tf.Tensor;
+    const out = pooledShape(shape, this.p);
+    const size = out.reduce((a, b) => a * b, 1);
+    if (this.arg.length !== size) this.arg = new Uint8Array(size);
+    const y = new Float32Array(size);
+    maxPoolForward(tensorData(x), shape, this.p, y, this.arg);
+    return tf.tensor4d(y, out);
+  }
+  backward(dy: tf.Tensor, needDx: boolean): { dx: tf.Tensor | null; grads: tf.Tensor[] } {
+    const shape = this.shape;
+    if (!shape) return this.fallback.backward(dy);
+    if (!needDx) return { dx: null, grads: [] };
+    const dx = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
+    if (this.kind === 'max') maxPoolBackward(tensorData(dy), this.arg, shape, this.p, dx);
+    else avgPoolBackward(tensorData(dy), shape, this.p, dx, tf.getBackend() === 'wasm');
+    return { dx: tf.tensor4d(dx, [...shape]), grads: [] };
+  }
+}
+
+/** p when the layer pools p x p windows with stride p, valid padding, channels last; else null. */
+function ownKernelWindow(layer: Layer): number | null {
+  const c = configOf(layer);
+  const size = [c.poolSize].flat() as number[];
+  const strides = [c.strides ?? c.poolSize].flat() as number[];
+  const p = size[0]!;
+  const square = size.every((s) => s === p) && strides.every((s) => s === p);
+  return square && c.padding === 'valid' && (c.dataFormat ?? 'channelsLast') === 'channelsLast' ? p : null;
+}
+
 export const pooling: LayerFamily = {
   name: 'pooling',
   classNames: Object.keys(OP),
-  node: (layer) => new CallNode(layer),
+  node(layer) {
+    const p = ownKernelWindow(layer);
+    return p === null ? new CallNode(layer) : new PoolNode(layer, layer.getClassName() === 'MaxPooling2D' ? 'max' : 'avg', p);
+  },
   onnx: poolOnnx,
   examples: [
     { name: 'CNN max pool', model: { type: 'cnn', hidden: [6], conv: { filters: [2, 4], kernel_size: 3, pool: 'max' } }, inputShape: [8, 8, 2] },

@@ -1,0 +1,105 @@
+/**
+ * 2D pooling kernels of the training engine (pooling.ts): windows of p x p with stride p and valid
+ * padding (what bnx's conv blocks build), NHWC, on plain Float32Arrays.
+ *
+ * Why: the tf path records the pooling under a tape and runs tf's MaxPoolGrad, which costs 12-14 ms a
+ * step on tfjs-wasm for the bench CNN's first pool (PyTorch: 0.2 ms). Max-pooling here keeps the
+ * index of each window's maximum, so its backward is a scatter of dy into a zeroed dx.
+ *
+ * The maximum of a window is exact whichever kernel finds it. Its gradient goes to the first maximum
+ * in row-major window order (a strict `>` scan), as in tfjs-cpu and PyTorch; windows do not overlap, so
+ * every dx element is one dy or zero, bit for bit tfjs-cpu's MaxPoolGrad. tfjs-wasm's MaxPoolGrad
+ * differs, and is wrong where a window's maximum is <= 0: it sends the gradient to the window's first
+ * position even when that is not the maximum ([-2, -1, -1, -3] -> position 0), and among equal positive
+ * maxima to the last one. Average pooling's gradient is dy times 1 / p^2 (float32 on wasm, float64 on
+ * cpu, as each backend's AvgPoolGrad rounds). Both checked in pool-kernel.test.ts.
+ */
+
+export type Shape4 = readonly [number, number, number, number];
+
+/** Output shape of p x p / stride p valid pooling over [n, h, w, c]. */
+export const pooledShape = ([n, h, w, c]: Shape4, p: number): [number, number, number, number] => [n, Math.floor(h / p), Math.floor(w / p), c];
+
+/**
+ * y = max over each window; arg = the window position (u * p + v) of the first maximum, per output.
+ * `arg` is reused between calls when its length fits (one allocation per shape, not per step).
+ */
+export function maxPoolForward(x: Float32Array, shape: Shape4, p: number, y: Float32Array, arg: Uint8Array): void {
+  const [n, h, w, c] = shape;
+  const [, oh, ow] = pooledShape(shape, p);
+  const rowStride = w * c;
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const base = (b * h + i * p) * rowStride + j * p * c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          let best = -Infinity;
+          let at = 0;
+          for (let u = 0; u < p; u++) {
+            const row = base + u * rowStride + ch;
+            for (let v = 0; v < p; v++) {
+              const val = x[row + v * c]!;
+              if (val > best) {
+                best = val;
+                at = u * p + v;
+              }
+            }
+          }
+          y[o] = best;
+          arg[o] = at;
+        }
+      }
+    }
+  }
+}
+
+/** dx of max-pooling: each dy to the input position its forward picked; zeros elsewhere. */
+export function maxPoolBackward(dy: Float32Array, arg: Uint8Array, shape: Shape4, p: number, dx: Float32Array): void {
+  const [n, h, w, c] = shape;
+  const [, oh, ow] = pooledShape(shape, p);
+  const rowStride = w * c;
+  dx.fill(0);
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const base = (b * h + i * p) * rowStride + j * p * c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          const at = arg[o]!;
+          const u = (at / p) | 0;
+          dx[base + u * rowStride + (at - u * p) * c + ch] = dy[o]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dx of average pooling: dy / p^2 to every position of its window; zeros where no window reaches.
+ * `f32`: the multiplier and product in float32 (tfjs-wasm's C++), else in float64 rounded once
+ * (tfjs-cpu); the same for p = 2 (1/4 is exact).
+ */
+export function avgPoolBackward(dy: Float32Array, shape: Shape4, p: number, dx: Float32Array, f32: boolean): void {
+  const [n, h, w, c] = shape;
+  const [, oh, ow] = pooledShape(shape, p);
+  const rowStride = w * c;
+  // tf's AvgPoolGrad: the window's gradient sum (here one dy) times 1 / (window size)
+  const scale = f32 ? Math.fround(1 / (p * p)) : 1 / (p * p);
+  if (oh * p !== h || ow * p !== w) dx.fill(0);
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const base = (b * h + i * p) * rowStride + j * p * c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          const g = dy[o]! * scale; // exact in float64 for a float32 scale; rounded once on the store
+          for (let u = 0; u < p; u++) {
+            const row = base + u * rowStride + ch;
+            for (let v = 0; v < p; v++) dx[row + v * c] = g;
+          }
+        }
+      }
+    }
+  }
+}
