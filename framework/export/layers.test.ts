@@ -176,6 +176,26 @@ describe('failure paths', () => {
     model.dispose();
   });
 
+  it('scores the tfjs side one predictOnBatch per chunk (predict() would cut each chunk into 32-row slices)', async () => {
+    const model = sequential({ layers: [layers.dense({ inputShape: [20], units: 16, activation: 'relu' }), layers.dense({ units: 10 })] });
+    randomize(model, 6);
+    const bytes = exportOnnx(model, meta('flat'));
+    const { x, y } = inputs([20], 5);
+    let chunks = 0;
+    const onBatch = model.predictOnBatch.bind(model);
+    model.predictOnBatch = (t) => {
+      chunks++;
+      return onBatch(t);
+    };
+    model.predict = () => {
+      throw new Error('predict() called');
+    };
+    const r = await verifyOnnx(bytes, model, x, y, { inputShape: [20], batch: 2 });
+    assertParity(r);
+    expect(chunks).toBe(Math.ceil(y.length / 2));
+    model.dispose();
+  });
+
   it('assertParity reports differing predictions and accuracies', () => {
     const r = { onnx_accuracy: 0.5, tfjs_accuracy: 0.51, max_abs_diff: 0.2, prediction_agreement: 0.99, n: 100, seconds: 1 };
     expect(() => assertParity(r)).toThrow(/1 of 100 predictions differ.*accuracy differs: onnx 0.5 vs tfjs 0.51.*exceeds/);

@@ -37,7 +37,9 @@ function tfjsLogits(model: LayersModel, x: Float32Array, inputShape: number[], b
   for (let start = 0; start < n; start += batch) {
     const b = Math.min(batch, n - start);
     const data = tf.tidy(() => {
-      const out = model.predict(tf.tensor(x.subarray(start * per, (start + b) * per), [b, ...inputShape]));
+      // predictOnBatch: predict() cuts each chunk into 32-row tf.slices (on wasm 1.39 s for the 10k
+      // test set against 0.11 s in whole chunks)
+      const out = model.predictOnBatch(tf.tensor(x.subarray(start * per, (start + b) * per), [b, ...inputShape]));
       return (Array.isArray(out) ? out[0]! : out).dataSync() as Float32Array;
     });
     classes = data.length / b;
