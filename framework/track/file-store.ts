@@ -10,20 +10,37 @@
  * experiment folder root), because MLflow reads every file under `params/`, `tags/` and `metrics/`
  * as a record. Metric files are appended one line per write; a torn last line is ignored by the
  * reader and cut off before the next append.
+ *
+ * This file is the store (what it writes, and the queries); the on-disk formats are in file-format.ts,
+ * reading folders into records in file-records.ts, artifact folders in file-artifacts.ts.
  */
-import { randomBytes, randomInt, createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { atomicCopyFile, atomicWriteFile } from '../util/fs.js';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { atomicWriteFile } from '../util/fs.js';
 import { matchesFilter, parseFilter } from './filter.js';
-import { TEMP_NAME, appendMetricLines, isDir, publishFolder, repairTornTail, tempName, walkFiles, withLockFile, writeViaTemp } from './file-ops.js';
-import { validateArtifactPath, validateName, validateRunId, validateValueLength } from './names.js';
-import { formatPythonFloat, parsePythonFloat } from './python-float.js';
+import { artifactDirOf, getArtifact, listArtifactDir, putArtifact } from './file-artifacts.js';
+import { appendMetricLines, isDir, publishFolder, repairTornTail, walkFiles, withLockFile, writeViaTemp } from './file-ops.js';
 import {
-  INT_TO_STATUS,
+  DEFAULT_EXPERIMENT_ID,
+  EXPERIMENT_ID,
+  RESERVED_EXPERIMENT_FOLDERS,
+  SOURCE_TYPE_LOCAL,
+  TRASH,
+  currentUser,
+  datasetId,
+  inputId,
+  newExperimentId,
+  readMetricFile,
+  readYaml,
+  toMlflowYaml,
+  type RawMeta,
+} from './file-format.js';
+import { buildRun, experimentIds, infoFromMeta, readExperiment, type RunLocation } from './file-records.js';
+import { validateArtifactPath, validateName, validateRunId, validateValueLength } from './names.js';
+import { formatPythonFloat } from './python-float.js';
+import {
   STATUS_TO_INT,
   TAG,
   TrackingError,
@@ -33,80 +50,14 @@ import {
   type Experiment,
   type Metric,
   type Run,
-  type RunInfo,
   type RunStatus,
   type SearchFilter,
   type TrackingStore,
 } from './types.js';
 
-const TRASH = '.trash';
-const DEFAULT_EXPERIMENT_ID = '0';
-/** Folders inside an experiment that are not runs (MLflow's RESERVED_EXPERIMENT_FOLDERS). */
-const RESERVED_EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces']);
-/** MLflow's SourceType.LOCAL. */
-const SOURCE_TYPE_LOCAL = 4;
-
-/** YAML exactly as MLflow's write_yaml (PyYAML safe_dump, block style, sorted keys); 1.1 so `yes`/`no` stay strings for PyYAML. */
-export function toMlflowYaml(data: unknown): string {
-  return stringifyYaml(data, { sortMapEntries: true, singleQuote: true, lineWidth: 0, version: '1.1' });
-}
-
-export function fromMlflowYaml(text: string): unknown {
-  return parseYaml(text, { version: '1.1' });
-}
-
-/** MLflow's `_get_dataset_id`: md5(name + digest). */
-export function datasetId(name: string, digest: string): string {
-  return createHash('md5').update(name, 'utf8').update(digest, 'utf8').digest('hex');
-}
-
-/** MLflow's `_get_input_id`: md5(dataset id + run id). */
-export function inputId(dsId: string, runId: string): string {
-  return createHash('md5').update(dsId, 'utf8').update(runId, 'utf8').digest('hex');
-}
-
-/** MLflow's `_generate_unique_integer_id`: 18 decimal digits, no leading zero. */
-function newExperimentId(): string {
-  let s = String(randomInt(1, 10));
-  for (let i = 0; i < 17; i++) s += String(randomInt(0, 10));
-  return s;
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username || 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-function parseMetricLine(key: string, line: string): Metric | null {
-  const parts = line.trim().split(' ');
-  if (parts.length !== 2 && parts.length !== 3) return null;
-  const timestamp = Number(parts[0]);
-  const value = parsePythonFloat(parts[1]!);
-  const step = parts.length === 3 ? Number(parts[2]) : 0;
-  if (!Number.isInteger(timestamp) || value === null || !Number.isInteger(step)) return null;
-  return { key, value, timestamp, step };
-}
-
-/** MLflow's "latest": max by (step, timestamp, value), with Python's tuple comparison (NaN never wins a tie). */
-export function latestMetric(points: Metric[]): Metric | undefined {
-  let best: Metric | undefined;
-  for (const m of points) {
-    if (!best || m.step > best.step || (m.step === best.step && (m.timestamp > best.timestamp || (m.timestamp === best.timestamp && m.value > best.value)))) {
-      best = m;
-    }
-  }
-  return best;
-}
-
-interface RunLocation {
-  experimentDir: string;
-  runDir: string;
-}
-
-type RawMeta = Record<string, unknown>;
+// The on-disk formats and their readers live in file-format.ts, reading folders into records in
+// file-records.ts; re-exported for the tests and tools that check files against MLflow's.
+export { fromMlflowYaml, toMlflowYaml, datasetId, inputId, latestMetric } from './file-format.js';
 
 export class FileStore implements TrackingStore {
   readonly kind = 'file' as const;
@@ -140,29 +91,8 @@ export class FileStore implements TrackingStore {
 
   // ---------------------------------------------------------------- experiments
 
-  private readYaml(path: string): RawMeta | null {
-    // MLflow retries an empty read (a concurrent non-atomic writer); bnx never writes in place.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        return null;
-      }
-      if (text.trim() !== '') {
-        const v = fromMlflowYaml(text);
-        return v && typeof v === 'object' && !Array.isArray(v) ? (v as RawMeta) : null;
-      }
-      const until = Date.now() + 100 * (attempt + 1);
-      while (Date.now() < until) {
-        /* brief spin: reads are synchronous and rare */
-      }
-    }
-    return null;
-  }
-
   private experimentDir(id: string, includeDeleted = true): string | null {
-    if (!/^[a-zA-Z0-9][\w-]{0,63}$/.test(id)) return null;
+    if (!EXPERIMENT_ID.test(id)) return null;
     const active = join(this.root, id);
     if (existsSync(join(active, 'meta.yaml'))) return active;
     if (includeDeleted) {
@@ -172,48 +102,22 @@ export class FileStore implements TrackingStore {
     return null;
   }
 
-  private readExperiment(dir: string, id: string): Experiment | null {
-    const meta = this.readYaml(join(dir, 'meta.yaml'));
-    if (!meta) return null;
-    const expId = String(meta.experiment_id);
-    if (expId !== id) return null; // MLflow ignores an experiment whose meta disagrees with its folder
-    const tags: Record<string, string> = {};
-    const tagDir = join(dir, 'tags');
-    for (const k of walkFiles(tagDir)) tags[k] = readFileSync(join(tagDir, k), 'utf8');
-    return {
-      experiment_id: expId,
-      name: String(meta.name),
-      artifact_location: String(meta.artifact_location ?? ''),
-      lifecycle_stage: String(meta.lifecycle_stage ?? 'active'),
-      ...(typeof meta.creation_time === 'number' ? { creation_time: meta.creation_time } : {}),
-      ...(typeof meta.last_update_time === 'number' ? { last_update_time: meta.last_update_time } : {}),
-      tags,
-    };
-  }
-
-  private experimentIds(parent: string): string[] {
-    if (!isDir(parent)) return [];
-    return readdirSync(parent, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== TRASH && /^[a-zA-Z0-9][\w-]{0,63}$/.test(e.name))
-      .map((e) => e.name);
-  }
-
   async listExperiments(): Promise<Experiment[]> {
     const out: Experiment[] = [];
-    for (const id of this.experimentIds(this.root)) {
-      const e = this.readExperiment(join(this.root, id), id);
+    for (const id of experimentIds(this.root)) {
+      const e = readExperiment(join(this.root, id), id);
       if (e && e.lifecycle_stage === 'active') out.push(e);
     }
     return out.sort((a, b) => (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id));
   }
 
   private findExperimentByName(name: string): Experiment | null {
-    for (const id of this.experimentIds(this.root)) {
-      const e = this.readExperiment(join(this.root, id), id);
+    for (const id of experimentIds(this.root)) {
+      const e = readExperiment(join(this.root, id), id);
       if (e && e.name === name && e.lifecycle_stage === 'active') return e;
     }
-    for (const id of this.experimentIds(join(this.root, TRASH))) {
-      const e = this.readExperiment(join(this.root, TRASH, id), id);
+    for (const id of experimentIds(join(this.root, TRASH))) {
+      const e = readExperiment(join(this.root, TRASH, id), id);
       if (e && e.name === name) {
         throw new TrackingError(
           'RESOURCE_ALREADY_EXISTS',
@@ -272,7 +176,7 @@ export class FileStore implements TrackingStore {
     if (cached && existsSync(join(cached.runDir, 'meta.yaml'))) return cached;
     const parents = [this.root, join(this.root, TRASH)];
     for (const parent of parents) {
-      for (const id of this.experimentIds(parent)) {
+      for (const id of experimentIds(parent)) {
         const experimentDir = join(parent, id);
         const runDir = join(experimentDir, runId);
         if (existsSync(join(runDir, 'meta.yaml'))) {
@@ -286,7 +190,7 @@ export class FileStore implements TrackingStore {
   }
 
   private readRunMeta(runDir: string): RawMeta {
-    const meta = this.readYaml(join(runDir, 'meta.yaml'));
+    const meta = readYaml(join(runDir, 'meta.yaml'));
     if (!meta) throw new TrackingError('INVALID_STATE', `Run folder ${runDir} has no readable meta.yaml`);
     return meta;
   }
@@ -295,100 +199,15 @@ export class FileStore implements TrackingStore {
     atomicWriteFile(join(runDir, 'meta.yaml'), toMlflowYaml(meta));
   }
 
-  private infoFromMeta(meta: RawMeta, runDir: string): RunInfo {
-    const statusRaw = meta.status;
-    const status: RunStatus =
-      typeof statusRaw === 'number' ? (INT_TO_STATUS[statusRaw] ?? 'RUNNING') : isRunStatus(statusRaw) ? statusRaw : 'RUNNING';
-    const runId = String(meta.run_id ?? meta.run_uuid);
-    let runName = typeof meta.run_name === 'string' ? meta.run_name : '';
-    if (!runName) {
-      const p = join(runDir, 'tags', TAG.runName);
-      if (existsSync(p)) runName = readFileSync(p, 'utf8');
-    }
-    return {
-      run_id: runId,
-      experiment_id: String(meta.experiment_id),
-      run_name: runName,
-      status,
-      start_time: Number(meta.start_time ?? 0),
-      end_time: meta.end_time === null || meta.end_time === undefined ? null : Number(meta.end_time),
-      artifact_uri: String(meta.artifact_uri ?? ''),
-      lifecycle_stage: String(meta.lifecycle_stage ?? 'active'),
-    };
-  }
-
-  private readValues(dir: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const k of walkFiles(dir)) out[k] = readFileSync(join(dir, k), 'utf8');
-    return out;
-  }
-
-  private readMetricFile(path: string, key: string): Metric[] {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return [];
-    }
-    const lines = text.split('\n');
-    // The last element is '' when the file ends in a newline; anything else is a torn write.
-    lines.pop();
-    const out: Metric[] = [];
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      const m = parseMetricLine(key, line);
-      if (m) out.push(m);
-    }
-    return out;
-  }
-
-  private readInputs(loc: RunLocation): DatasetInput[] {
-    const inputsDir = join(loc.runDir, 'inputs');
-    const datasetsDir = join(loc.experimentDir, 'datasets');
-    if (!isDir(inputsDir) || !isDir(datasetsDir)) return [];
-    const out: DatasetInput[] = [];
-    for (const entry of readdirSync(inputsDir).sort()) {
-      const meta = this.readYaml(join(inputsDir, entry, 'meta.yaml'));
-      if (!meta || meta.source_type !== 'DATASET') continue;
-      const ds = this.readYaml(join(datasetsDir, String(meta.source_id), 'meta.yaml'));
-      if (!ds) continue;
-      const tags = (meta.tags && typeof meta.tags === 'object' ? meta.tags : {}) as Record<string, unknown>;
-      const context = tags[TAG.datasetContext];
-      out.push({
-        name: String(ds.name),
-        digest: String(ds.digest),
-        source_type: String(ds.source_type),
-        source: String(ds.source),
-        ...(typeof ds.schema === 'string' ? { schema: ds.schema } : {}),
-        ...(typeof ds.profile === 'string' ? { profile: ds.profile } : {}),
-        ...(typeof context === 'string' ? { context } : {}),
-      });
-    }
-    return out;
-  }
-
-  private buildRun(loc: RunLocation, meta: RawMeta): Run {
-    const info = this.infoFromMeta(meta, loc.runDir);
-    const params = this.readValues(join(loc.runDir, 'params'));
-    const tags = this.readValues(join(loc.runDir, 'tags'));
-    const metrics: Record<string, number> = {};
-    const metricsDir = join(loc.runDir, 'metrics');
-    for (const key of walkFiles(metricsDir)) {
-      const latest = latestMetric(this.readMetricFile(join(metricsDir, key), key));
-      if (latest) metrics[key] = latest.value;
-    }
-    return { info, data: { params, tags, metrics }, inputs: this.readInputs(loc) };
-  }
-
   async getRun(runId: string): Promise<Run> {
     const loc = this.locateRun(runId);
-    return this.buildRun(loc, this.readRunMeta(loc.runDir));
+    return buildRun(loc, this.readRunMeta(loc.runDir));
   }
 
   async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string> }): Promise<Run> {
     this.ensureRoot();
     const experimentDir = this.experimentDir(experimentId, false);
-    const experiment = experimentDir ? this.readExperiment(experimentDir, experimentId) : null;
+    const experiment = experimentDir ? readExperiment(experimentDir, experimentId) : null;
     if (!experimentDir || !experiment) {
       throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with ID ${experimentId}`, 404, [`store: ${this.root}`]);
     }
@@ -436,7 +255,7 @@ export class FileStore implements TrackingStore {
     // meta.yaml last: before it exists the folder is not a run, for MLflow and for this reader.
     this.writeRunMeta(runDir, meta);
     this.runLocations.set(runId, { experimentDir, runDir });
-    return this.buildRun({ experimentDir, runDir }, meta);
+    return buildRun({ experimentDir, runDir }, meta);
   }
 
   private activeRun(runId: string): { loc: RunLocation; meta: RawMeta } {
@@ -542,61 +361,27 @@ export class FileStore implements TrackingStore {
     }
   }
 
-  // ---------------------------------------------------------------- artifacts
+  // ---------------------------------------------------------------- artifacts (file-artifacts.ts)
 
   private artifactDir(runId: string): { dir: string; runDir: string } {
     const loc = this.locateRun(runId);
-    const info = this.infoFromMeta(this.readRunMeta(loc.runDir), loc.runDir);
-    const uri = info.artifact_uri;
-    let dir: string;
-    if (uri.startsWith('file:')) dir = uri.startsWith('file://') ? fileURLToPath(uri) : resolve(decodeURIComponent(uri.slice('file:'.length)));
-    else if (isAbsolute(uri)) dir = uri;
-    else {
-      throw new TrackingError('INVALID_PARAMETER_VALUE', `Run ${runId} keeps its artifacts at ${uri}, which bnx cannot write from a file store`, undefined, [
-        'bnx writes artifacts to local folders (file: URIs); log to an MLflow server with proxied artifacts for remote storage',
-      ]);
-    }
-    // A store that was moved or copied keeps absolute artifact URIs pointing at its old place;
-    // its own run folder still has the artifacts, so use those (MLflow itself would not find them).
-    if (!existsSync(dir) && dir.endsWith(`${sep}${info.run_id}${sep}artifacts`) && isDir(join(loc.runDir, 'artifacts'))) {
-      dir = join(loc.runDir, 'artifacts');
-    }
-    return { dir, runDir: loc.runDir };
+    return { dir: artifactDirOf(infoFromMeta(this.readRunMeta(loc.runDir), loc.runDir), loc.runDir), runDir: loc.runDir };
   }
 
   async logArtifact(runId: string, localPath: string, artifactPath: string): Promise<void> {
     const rel = validateArtifactPath(artifactPath);
     const { dir, runDir } = this.artifactDir(runId);
-    const target = join(dir, ...rel.split('/'));
-    const inside = !relative(runDir, target).startsWith('..');
-    const tmpDir = inside ? runDir : dirname(target);
-    atomicCopyFile(localPath, target, { tmp: join(tmpDir, tempName()) });
+    putArtifact(dir, runDir, localPath, rel);
   }
 
   async downloadArtifact(runId: string, artifactPath: string, localPath: string): Promise<void> {
     const rel = validateArtifactPath(artifactPath);
-    const { dir } = this.artifactDir(runId);
-    const src = join(dir, ...rel.split('/'));
-    if (!existsSync(src)) throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `No artifact '${rel}' in run ${runId}`, 404, [`looked in ${src}`]);
-    if (isDir(src)) {
-      cpSync(src, localPath, { recursive: true, filter: (p) => !TEMP_NAME.test(p.split(sep).pop() ?? '') });
-      return;
-    }
-    atomicWriteFile(localPath, readFileSync(src));
+    getArtifact(this.artifactDir(runId).dir, runId, rel, localPath);
   }
 
   async listArtifacts(runId: string, path?: string): Promise<ArtifactEntry[]> {
     const rel = path ? validateArtifactPath(path) : '';
-    const { dir } = this.artifactDir(runId);
-    const full = rel ? join(dir, ...rel.split('/')) : dir;
-    if (!isDir(full)) return [];
-    return readdirSync(full, { withFileTypes: true })
-      .filter((e) => !TEMP_NAME.test(e.name) && (e.isDirectory() || e.isFile()))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((e) => {
-        const p = rel ? `${rel}/${e.name}` : e.name;
-        return e.isDirectory() ? { path: p, is_dir: true } : { path: p, is_dir: false, file_size: statSync(join(full, e.name)).size };
-      });
+    return listArtifactDir(this.artifactDir(runId).dir, rel);
   }
 
   // ---------------------------------------------------------------- queries
@@ -610,7 +395,7 @@ export class FileStore implements TrackingStore {
     for (const e of readdirSync(experimentDir, { withFileTypes: true })) {
       if (!e.isDirectory() || RESERVED_EXPERIMENT_FOLDERS.has(e.name) || e.name.startsWith('.')) continue;
       const runDir = join(experimentDir, e.name);
-      const meta = this.readYaml(join(runDir, 'meta.yaml'));
+      const meta = readYaml(join(runDir, 'meta.yaml'));
       if (!meta || String(meta.experiment_id) !== experimentId || (meta.lifecycle_stage ?? 'active') !== 'active') continue;
       // Filter on tags before reading metrics: a study's lookups touch many runs, few match.
       let match = true;
@@ -623,7 +408,7 @@ export class FileStore implements TrackingStore {
       }
       if (!match) continue;
       const loc = { experimentDir, runDir };
-      const run = this.buildRun(loc, meta);
+      const run = buildRun(loc, meta);
       this.runLocations.set(run.info.run_id, loc);
       if (matchesFilter(run, clauses)) runs.push(run);
     }
@@ -633,6 +418,6 @@ export class FileStore implements TrackingStore {
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     validateName('metric', key);
     const loc = this.locateRun(runId);
-    return this.readMetricFile(join(loc.runDir, 'metrics', key), key);
+    return readMetricFile(join(loc.runDir, 'metrics', key), key);
   }
 }
