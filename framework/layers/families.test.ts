@@ -1,7 +1,8 @@
 /**
  * Tests generated from the layer-family registry: a family is tested by being registered. For every
  * example model of every family (family.ts FamilyExample), on the cpu AND the wasm backend:
- *   - the engine's gradients equal tf autodiff of model.apply(training = true)
+ *   - the engine's gradients equal tf autodiff of model.apply(training = true); on wasm, so do the
+ *     fast path's (train/fast-graph.ts) where every layer of the example has a fast form
  *   - the engine's training-mode forward equals tfjs-layers' training-mode call (deterministic
  *     families) and its inference-mode forward equals model.predictOnBatch
  * and once: ONNX parity with onnxruntime-node (random weights, running statistics included), the ONNX
@@ -17,7 +18,7 @@ import { NORMS, runConfig, type ModelConfig } from '../config/index.js';
 import { checkOnnxFiles, checkerForTests } from '../export/testing.js';
 import { assertParity, exportOnnx, verifyOnnx } from '../export/index.js';
 import { buildModel, loadModelArtifacts, saveModelArtifacts } from '../model/index.js';
-import { initBackend, TrainGraph } from '../train/index.js';
+import { FastGraph, initBackend, TrainGraph } from '../train/index.js';
 import { rngFor } from '../util/random.js';
 import { LAYER_FAMILIES, NORM_FAMILIES, type FamilyExample } from './index.js';
 
@@ -68,6 +69,9 @@ function autodiff(model: LayersModel, vars: tf.Variable[], x: tf.Tensor, y: Uint
 const familyOfClass = (cls: string) => LAYER_FAMILIES.find((f) => f.classNames.includes(cls));
 
 const cpuReference = new Map<Case, Float32Array[]>();
+
+/** Examples the fast path left to the tf engine (checked once all ran). */
+const fastless: string[] = [];
 
 const ctx = (training: boolean) => ({ training, dropoutRng: rngFor(1, 'families-dropout') });
 
@@ -139,6 +143,34 @@ for (const backend of ['cpu', 'wasm'] as const) {
           m.dispose();
         });
       });
+
+      if (backend === 'wasm') {
+        test(`${c.family}: ${c.name}: fast path gradients = tf autodiff (or the example has a layer it leaves to tf)`, () => {
+          const m = build(c);
+          const sgd = runConfig().train.optimizer;
+          const fast = FastGraph.compile(m, { rows: 8, optimizer: sgd });
+          if (!fast) {
+            fastless.push(`${c.family}: ${c.name}`);
+            m.dispose();
+            return;
+          }
+          const { x, y } = batch(c.inputShape, 8, 5);
+          const xs = x.dataSync() as Float32Array;
+          const per = xs.length / 8;
+          for (let r = 0; r < 8; r++) fast.setRow(r, xs, r * per);
+          const mine = fast.gradients(8, y, ctx(true));
+          tf.tidy(() => {
+            const g = new TrainGraph(m);
+            // dropout: the tf engine's gradients (checked against autodiff above) with the same mask stream
+            const ref = c.stochastic ? g.gradients(x, y, ctx(true)).grads : autodiff(m, g.params, x, y);
+            expect(mine.length).toBe(ref.length);
+            const scale = Math.max(...ref.map(maxAbs));
+            const worst = Math.max(...mine.map((v, i) => relErr(tf.tensor(v, ref[i]!.shape), ref[i]!, scale)));
+            expect(worst).toBeLessThan(c.stochastic ? 1e-7 : 1e-4);
+          });
+          m.dispose();
+        });
+      }
 
       test(`${c.family}: ${c.name}: engine forward = tfjs-layers, training and inference mode`, () => {
         tf.tidy(() => {
@@ -226,5 +258,13 @@ describe('ONNX parity and save/load round trips', () => {
   test.skipIf(skip)(`the ONNX checker accepts every exported graph${skipNote}`, () => {
     expect(exported.length).toBe(cases.length);
     expect(checkOnnxFiles(need(), exported).filter((r) => !r.ok)).toEqual([]);
+  });
+});
+
+describe('the fast path covers', () => {
+  test('every MLP example of dense, flatten, dropout, ReLU/linear, BatchNorm and LayerNorm (others train on tf)', () => {
+    const covered = (name: string) => /^(dense|flatten|dropout|norm batch|norm layer|norm none): MLP|activations: MLP (relu|linear) /.test(name);
+    expect(fastless.filter(covered)).toEqual([]);
+    expect(fastless.length).toBeGreaterThan(0); // CNNs, other activations and norms
   });
 });

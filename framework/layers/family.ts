@@ -22,6 +22,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { ModelConfig } from '../config/index.js';
 import type { Rng } from '../util/random.js';
+import type { FastBuild, FastNode } from './fast-node.js';
 import type { OnnxGraph, TensorRef } from './onnx.js';
 
 /** What one step needs besides the input. */
@@ -58,6 +59,11 @@ export interface LayerFamily {
   readonly name: string;
   readonly classNames: readonly string[];
   node(layer: Layer): Node;
+  /**
+   * The layer on the wasm fast path (fast-node.ts), null for a configuration it does not cover;
+   * absent: models with this layer train on the tf engine.
+   */
+  fast?(layer: Layer, b: FastBuild): FastNode | null;
   readonly onnx: Converter;
   readonly examples: readonly FamilyExample[];
   /**

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Converter, LayerFamily, Node } from './family.js';
+import { IdentityFast } from './activations/activations-fast.js';
 import { outShape, toLast } from './onnx.js';
 
 export function flattenLayer(inputShape?: number[]): Layer {
@@ -33,6 +34,8 @@ export const flatten: LayerFamily = {
   name: 'flatten',
   classNames: ['Flatten'],
   node: (layer) => new FlattenNode(layer),
+  // the fast path keeps rows contiguous (NHWC order, as tfjs flattens): nothing to do
+  fast: (layer, b) => new IdentityFast(layer, b),
   onnx: flattenOnnx,
   examples: [{ name: 'MLP on image input', model: {}, inputShape: [3, 3, 1] }],
 };

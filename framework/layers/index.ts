@@ -22,3 +22,8 @@ export { BatchNormNode } from './norms/batch.js';
 export { BatchRenormalization, renormCorrection, renormLimits } from './norms/batch-renorm.js';
 export { GroupNormalization, groupNorm } from './norms/group-normalization.js';
 export { RMSNormalization, rmsNorm } from './norms/rms-normalization.js';
+export { KernelMemory, kernelModule, roundUp, type ParamRegion, type Region } from './kernel-memory.js';
+export type { Act, FastBuild, FastNode, FastParam } from './fast-node.js';
+export { DenseFast } from './dense/dense-fast.js';
+export { ReluFast } from './activations/activations-fast.js';
+export { WASM_BASE64 as DENSE_KERNEL_WASM } from './dense/dense-kernel.wasm.js';

@@ -4,3 +4,4 @@ export { TrainGraph, softmaxCrossEntropy, type Backprop, type ForwardStep, type 
 export { makeOptimizer, OPTIMIZERS_IMPL, type Optimizer, type OptimizerParams } from './optimizers.js';
 export { makeSchedule, SCHEDULE_FNS, type LrAt } from './schedules.js';
 export { Prober, DEFAULT_LANDSCAPE_STEPS, type ProbeRecord, type ProbeSettings } from './probes.js';
+export { FastGraph, type FastGraphOptions } from './fast-graph.js';

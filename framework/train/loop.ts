@@ -17,6 +17,7 @@ import { buildModel } from '../model/index.js';
 import { permutation, rngFor } from '../util/random.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { TrainGraph, type StepContext } from './engine.js';
+import { FastGraph } from './fast-graph.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
@@ -72,6 +73,8 @@ export interface TrainOptions {
   /** Training-dynamics probes (probes.ts); they leave every training result unchanged. */
   probes?: ProbeSettings;
   onProbe?: (p: ProbeRecord) => void;
+  /** false: train on the tf engine even where the wasm fast path applies (tests, benches). */
+  fastPath?: boolean;
 }
 
 /** Let timers, signals and IPC run every this many steps (the loop is otherwise synchronous). */
@@ -113,6 +116,11 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const graph = new TrainGraph(model);
   const optimizer = makeOptimizer(cfg.train.optimizer);
   const { epochs, batch_size: batchSize } = cfg.train;
+  const evalChunk = opts.evalChunk ?? 1000;
+  // wasm: the whole step in bnx's own kernels when every layer and the optimizer have one (fast-graph.ts);
+  // probes read the tfjs model's weights mid-epoch, which the fast path writes back only per epoch
+  const fast = backend.name === 'wasm' && opts.fastPath !== false && !opts.probes ? FastGraph.compile(model, { rows: Math.max(batchSize, evalChunk), optimizer: cfg.train.optimizer }) : null;
+  const sync = (): void => (fast ? fast.syncState() : graph.syncState());
   const lrAt = makeSchedule(cfg.train.schedule, cfg.train.optimizer.lr, epochs);
   const shuffleRng = rngFor(cfg.seed, 'shuffle');
   const ctx: StepContext = { training: true, dropoutRng: rngFor(cfg.seed, 'dropout') };
@@ -121,11 +129,11 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const { nTrain, inputShape } = data;
   if (data.trainX.length < nTrain * f) throw new Error(`trainModel: trainX holds ${data.trainX.length} values, expected ${nTrain} x ${f}`);
   const order = new Uint32Array(nTrain);
-  const xBuf = new Float32Array(batchSize * f);
+  const xBuf = new Float32Array(fast ? 0 : batchSize * f);
   const yBuf = new Uint8Array(batchSize);
   const history: EpochMetrics[] = [];
   const done = (status: TrainOutcome['status'], reason?: string): TrainOutcome => {
-    graph.syncState();
+    sync();
     optimizer.dispose();
     return { status, ...(reason ? { reason } : {}), epochs: history, seconds: (performance.now() - t0) / 1000, model, backend };
   };
@@ -150,21 +158,30 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         }
         const b = Math.min(batchSize, nTrain - s);
         if (b === 1 && graph.needsBatchStatistics) continue;
-        for (let r = 0; r < b; r++) {
-          const row = order[s + r]!;
-          xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
-          yBuf[r] = data.trainY[row]!;
-        }
         // The epoch's last step: the last batch, or the one before a batch of one that is skipped.
         const probed = prober?.due(stepsDone + 1, s + b >= nTrain || (graph.needsBatchStatistics && nTrain - (s + b) === 1));
         if (probed) prober!.snapshot();
         let result = { loss: NaN, correct: 0 };
-        tf.tidy(() => {
-          const x = tf.tensor(b === batchSize ? xBuf : xBuf.subarray(0, b * f), [b, ...inputShape]);
-          const s = graph.step(x, b === batchSize ? yBuf : yBuf.subarray(0, b), ctx);
-          result = s.result;
-          if (Number.isFinite(result.loss)) optimizer.minimize(graph.params, s.backprop, lr);
-        });
+        if (fast) {
+          for (let r = 0; r < b; r++) {
+            const row = order[s + r]!;
+            fast.setRow(r, data.trainX, row * f);
+            yBuf[r] = data.trainY[row]!;
+          }
+          result = fast.step(b, yBuf.subarray(0, b), lr, ctx);
+        } else {
+          for (let r = 0; r < b; r++) {
+            const row = order[s + r]!;
+            xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
+            yBuf[r] = data.trainY[row]!;
+          }
+          tf.tidy(() => {
+            const x = tf.tensor(b === batchSize ? xBuf : xBuf.subarray(0, b * f), [b, ...inputShape]);
+            const s = graph.step(x, b === batchSize ? yBuf : yBuf.subarray(0, b), ctx);
+            result = s.result;
+            if (Number.isFinite(result.loss)) optimizer.minimize(graph.params, s.backprop, lr);
+          });
+        }
         if (!Number.isFinite(result.loss)) {
           return done('FAILED', `training loss became ${result.loss} at epoch ${epoch}, step ${stepNo + 1} (lr ${lr}); ${divergenceHint(cfg)}`);
         }
@@ -174,8 +191,10 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         stepsDone++;
         if (probed) opts.onProbe?.(prober!.measure(stepsDone, epoch, lr));
       }
-      graph.syncState();
-      const test = evaluate(model, data.testX, data.testY, data.nTest, inputShape, opts.evalChunk);
+      sync();
+      const evalOn = (X: Float32Array, Y: Uint8Array, n: number) =>
+        fast ? fast.evaluate(X, Y, n, evalChunk, ctx) : evaluate(model, X, Y, n, inputShape, evalChunk);
+      const test = evalOn(data.testX, data.testY, data.nTest);
       const m: EpochMetrics = {
         epoch,
         train_loss: lossSum / batches,
@@ -186,7 +205,7 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         lr,
       };
       if (data.valX && data.valY && data.nVal) {
-        const val = evaluate(model, data.valX, data.valY, data.nVal, inputShape, opts.evalChunk);
+        const val = evalOn(data.valX, data.valY, data.nVal);
         m.val_loss = val.loss;
         m.val_accuracy = val.accuracy;
       }

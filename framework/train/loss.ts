@@ -7,7 +7,10 @@ export interface StepResult {
   correct: number;
 }
 
-/** Cross-entropy of logits against labels, written to `dz` as scale * (softmax - onehot) / n. */
+/**
+ * Cross-entropy of logits against labels, written to `dz` as scale * (softmax - onehot) / n. Rows are
+ * `stride` apart in logits and dz (the fast path pads them; dz's padding is left as it is).
+ */
 export function softmaxCrossEntropy(
   logits: Float32Array,
   labels: ArrayLike<number>,
@@ -15,12 +18,13 @@ export function softmaxCrossEntropy(
   classes: number,
   dz: Float32Array | null,
   scale: number,
+  stride = classes,
 ): StepResult {
   let loss = 0;
   let correct = 0;
   const g = scale / n;
   for (let r = 0; r < n; r++) {
-    const o = r * classes;
+    const o = r * stride;
     let max = -Infinity;
     let arg = 0;
     for (let c = 0; c < classes; c++) {

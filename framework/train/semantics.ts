@@ -7,4 +7,6 @@
  */
 // 2: max-pooling's gradient on wasm goes to each window's first maximum (bnx's own kernel,
 // layers/pool-kernel.ts), no longer where tfjs-wasm's MaxPoolGrad put it; CNN results on wasm change.
-export const SEMANTICS_VERSION = 2;
+// 3: the wasm fast path (fast-graph.ts). Training is bit-identical to version 2; BatchNorm and
+// LayerNorm inference round differently from tfjs-layers' predict (test/val loss in the last digits).
+export const SEMANTICS_VERSION = 3;

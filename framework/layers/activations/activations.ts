@@ -14,6 +14,7 @@ import type { Converter, LayerFamily, Node } from '../family.js';
 import { configOf, vjp } from '../node-util.js';
 import { config } from '../onnx.js';
 import { emitActivation } from './onnx-activations.js';
+import { IdentityFast, ReluFast } from './activations-fast.js';
 
 export type ActivationFactory = (name: string) => Layer;
 
@@ -127,6 +128,13 @@ export const activations: LayerFamily = {
       default:
         return new CallNode(layer);
     }
+  },
+  fast(layer, b) {
+    const cls = layer.getClassName();
+    const name = cls === 'ReLU' ? 'relu' : cls === 'Activation' ? (configOf(layer).activation as string) : null;
+    if (name === 'relu') return new ReluFast(layer, b);
+    if (name === 'linear') return new IdentityFast(layer, b);
+    return null;
   },
   onnx: activationOnnx,
   examples: ACTIVATIONS.map((activation) => ({ name: `MLP ${activation} + batch norm`, model: { activation, norm: 'batch' as const }, inputShape: [9] })),

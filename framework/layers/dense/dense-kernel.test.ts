@@ -1,5 +1,4 @@
-import { beforeAll, describe, expect, it, test } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { runConfig } from '../../config/index.js';
 import { buildModel } from '../../model/index.js';
@@ -71,17 +70,5 @@ describe('dense-kernel (wasm): bit-identical to the tfjs-wasm (XNNPACK) products
     const ref = grads(false);
     expect(own.length).toBe(6);
     own.forEach((g, i) => expect(g).toEqual(ref[i]));
-  });
-});
-
-describe('the embedded WebAssembly module', () => {
-  it('is exactly dense-kernel.wat compiled by wabt (no opaque binary in the repo)', async () => {
-    const { default: wabtInit } = await import('wabt');
-    const wabt = await wabtInit();
-    const dir = new URL('.', import.meta.url);
-    const wat = readFileSync(new URL('dense-kernel.wat', dir), 'utf8');
-    const { buffer } = wabt.parseWat('dense-kernel.wat', wat, { simd: true }).toBinary({});
-    const embedded = /WASM_BASE64 = '([^']+)'/.exec(readFileSync(new URL('dense-kernel.ts', dir), 'utf8'))![1];
-    expect(Buffer.from(buffer).toString('base64')).toBe(embedded);
   });
 });

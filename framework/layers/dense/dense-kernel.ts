@@ -1,8 +1,9 @@
 /**
  * The first Dense layer's two big products on the wasm backend, in a small WebAssembly SIMD module of
  * our own. Source: dense-kernel.wat beside this file (4-row x 8-column tiles, unrolled); after editing
- * it: `npx -p wabt@1.0.39 wat2wasm dense-kernel.wat -o /tmp/k.wasm && base64 -w0 /tmp/k.wasm` into
- * WASM_BASE64 (dense-kernel.test.ts checks the result against tf bit for bit).
+ * it, `npm run kernels` regenerates dense-kernel.wasm.ts (dense-kernel.test.ts checks the results
+ * against tf bit for bit). The same module runs the dense layers of the wasm fast path
+ * (dense-fast.ts), there on the run's one memory.
  *
  * Why: tfjs-wasm hands matMul to XNNPACK, which caches an operator with the PACKED right-hand matrix
  * keyed by that tensor's id. Weights change every step, so every step repacks the 784x64 kernel
@@ -15,15 +16,23 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView as view, wasmHeapAvailable } from '../../tfjs/index.js';
+import { kernelModule } from '../kernel-memory.js';
+import { WASM_BASE64 } from './dense-kernel.wasm.js';
 
-const WASM_BASE64 = 'AGFzbQEAAAABFQJgCH9/f39/f39/AGAGf39/f39/AAMDAgABBQMBAEAHFQMDbWVtAgADZndkAAAFd2dyYWQAAQqKCgLDBQIIfw17IAVBAnQhDiAGQQJ0IQ9BACEIAkADQCAIIARPDQFBACEJAkADQCAJIAZPDQEgAiAJQQJ0av0ABAAhEyACIAlBAnRq/QAEECEUIBMhFSAUIRYgEyEXIBQhGCATIRkgFCEaIBMhGyAUIRwgACAIIA5saiELIAEgCUECdGohDCAFIQoCQANAIApFDQEgDP0ABAAhECAM/QAEECERIAsgDkEAbGr9CQIAIRIgFSASIBD95gH95AEhFSAWIBIgEf3mAf3kASEWIAsgDkEBbGr9CQIAIRIgFyASIBD95gH95AEhFyAYIBIgEf3mAf3kASEYIAsgDkECbGr9CQIAIRIgGSASIBD95gH95AEhGSAaIBIgEf3mAf3kASEaIAsgDkEDbGr9CQIAIRIgGyASIBD95gH95AEhGyAcIBIgEf3mAf3kASEcIAtBBGohCyAMIA9qIQwgCkEBayEKDAALCyAHBEAgFf0MAAAAAAAAAAAAAAAAAAAAAP3pASEVIBb9DAAAAAAAAAAAAAAAAAAAAAD96QEhFiAX/QwAAAAAAAAAAAAAAAAAAAAA/ekBIRcgGP0MAAAAAAAAAAAAAAAAAAAAAP3pASEYIBn9DAAAAAAAAAAAAAAAAAAAAAD96QEhGSAa/QwAAAAAAAAAAAAAAAAAAAAA/ekBIRogG/0MAAAAAAAAAAAAAAAAAAAAAP3pASEbIBz9DAAAAAAAAAAAAAAAAAAAAAD96QEhHAsgAyAIIAZsIAlqQQJ0aiENIA0gD0EAbGogFf0LBAAgDSAPQQBsaiAW/QsEECANIA9BAWxqIBf9CwQAIA0gD0EBbGogGP0LBBAgDSAPQQJsaiAZ/QsEACANIA9BAmxqIBr9CwQQIA0gD0EDbGogG/0LBAAgDSAPQQNsaiAc/QsEECAJQQhqIQkMAAsLIAhBBGohCAwACwsLwgQCCH8LeyAEQQJ0IQwgBUECdCENQQAhBgJAA0AgBiAETw0BQQAhBwJAA0AgByAFTw0B/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFf0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGCAAIAZBAnRqIQkgASAHQQJ0aiEKIAMhCAJAA0AgCEUNASAK/QAEACEOIAr9AAQQIQ8gCf0JAgAhECARIBAgDv3mAf3kASERIBIgECAP/eYB/eQBIRIgCf0JAgQhECATIBAgDv3mAf3kASETIBQgECAP/eYB/eQBIRQgCf0JAgghECAVIBAgDv3mAf3kASEVIBYgECAP/eYB/eQBIRYgCf0JAgwhECAXIBAgDv3mAf3kASEXIBggECAP/eYB/eQBIRggCSAMaiEJIAogDWohCiAIQQFrIQgMAAsLIAIgBiAFbCAHakECdGohCyALIA1BAGxqIBH9CwQAIAsgDUEAbGogEv0LBBAgCyANQQFsaiAT/QsEACALIA1BAWxqIBT9CwQQIAsgDUECbGogFf0LBAAgCyANQQJsaiAW/QsEECALIA1BA2xqIBf9CwQAIAsgDUEDbGogGP0LBBAgB0EIaiEHDAALCyAGQQRqIQYMAAsLCw==';
 
-interface Exports {
-  mem: WebAssembly.Memory;
+export interface DenseKernels {
   /** out[M,N] = x[M,K] @ w[K,N] + b (max(., 0) when relu); M % 4 == 0, N % 8 == 0. Byte offsets. */
   fwd(x: number, w: number, b: number, out: number, M: number, K: number, N: number, relu: number): void;
   /** g[K,N] = x[M,K]^T @ d[M,N]; K % 4 == 0, N % 8 == 0. Byte offsets. */
   wgrad(x: number, d: number, g: number, M: number, K: number, N: number): void;
+  /** out[N] = column sums of d[M,N] (rows ascending); N % 4 == 0. */
+  colsum(d: number, out: number, M: number, N: number): void;
+  /** wt[N,K] = w[K,N]^T. */
+  transpose(w: number, wt: number, K: number, N: number): void;
+}
+
+interface Exports extends DenseKernels {
+  mem: WebAssembly.Memory;
 }
 
 let kernel: Exports | null | undefined;
@@ -34,9 +43,11 @@ let resident: tf.Tensor | null = null;
 function load(): Exports | null {
   if (kernel !== undefined) return kernel;
   try {
-    const bytes = Buffer.from(WASM_BASE64, 'base64');
-    const mod = new WebAssembly.Module(bytes);
-    kernel = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+    const mod = kernelModule(WASM_BASE64);
+    if (!mod) throw new Error('no WebAssembly SIMD');
+    // this module's own memory (the fast path instantiates the same module on the run's memory)
+    const mem = new WebAssembly.Memory({ initial: 64 });
+    kernel = { ...(new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as DenseKernels), mem };
   } catch {
     kernel = null; // no WebAssembly SIMD: the tf path is used
   }

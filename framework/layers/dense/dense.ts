@@ -11,6 +11,7 @@ import type { Converter, LayerFamily, Node } from '../family.js';
 import { configOf, nonNull, weightsOf } from '../node-util.js';
 import { need, toLast, weights } from '../onnx.js';
 import { denseForward, denseKernelFits, denseWeightGrad } from './dense-kernel.js';
+import { DenseFast } from './dense-fast.js';
 
 /** A linear Dense layer with zero kernel (bnx initialises weights itself, model/initializers.ts). */
 export function denseLayer(name: string, units: number, inputShape?: number[]): Layer {
@@ -78,6 +79,11 @@ export const dense: LayerFamily = {
     if (cfg.activation !== 'linear') throw new Error(`engine: Dense ${layer.name} must have a linear activation (got ${String(cfg.activation)})`);
     const [k, b] = weightsOf(layer, 'kernel', 'bias');
     return new DenseNode(layer, k!, b!);
+  },
+  fast(layer, b) {
+    if (configOf(layer).activation !== 'linear' || b.input.width !== weightsOf(layer, 'kernel')[0]!.shape[0]) return null;
+    const [k, bias] = weightsOf(layer, 'kernel', 'bias');
+    return new DenseFast(layer, k!, bias!, b);
   },
   onnx: denseOnnx,
   examples: [

@@ -10,6 +10,7 @@ import { configOf, nonNull, weightsOf, type Config } from '../node-util.js';
 import { config, isLastAxis, need, toFirst, weights } from '../onnx.js';
 import { BATCH_OPTIONS } from './batch.options.js';
 import { normExamples, type NormFamily } from './family.js';
+import { BatchNormFast, updateRunning, type BatchNormState } from './batch-fast.js';
 
 /**
  * BatchNorm over every axis but the last. Training: batch statistics (biased variance) normalize;
@@ -21,12 +22,12 @@ import { normExamples, type NormFamily } from './family.js';
  * reads add no extra synchronisation. syncState() writes them into the layer's moving_mean and
  * moving_variance (the loop does so before every evaluation and at the end).
  */
-export class BatchNormNode implements Node {
+export class BatchNormNode implements Node, BatchNormState {
   readonly params: tf.Variable[];
-  protected readonly momentum: number;
-  protected readonly epsilon: number;
-  protected readonly runMean: Float64Array;
-  protected readonly runVar: Float64Array;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly runMean: Float64Array;
+  readonly runVar: Float64Array;
   private dirty = false;
   protected cache: { xhat: tf.Tensor; invstd: tf.Tensor; axes: number[]; n: number } | null = null;
   constructor(
@@ -60,7 +61,8 @@ export class BatchNormNode implements Node {
     const invstd = tf.rsqrt(tf.add(variance, this.epsilon));
     const xhat = this.normalized(tf.mul(xc, invstd), mean, variance);
     this.cache = { xhat, invstd, axes, n };
-    this.updateRunning(mean.dataSync(), variance.dataSync(), n);
+    updateRunning(this.runMean, this.runVar, mean.dataSync(), variance.dataSync(), n, this.momentum);
+    this.moved();
     let y = xhat;
     if (this.gamma) y = tf.mul(y, this.gamma);
     if (this.beta) y = tf.add(y, this.beta);
@@ -70,13 +72,7 @@ export class BatchNormNode implements Node {
   protected normalized(xhat: tf.Tensor, _mean: tf.Tensor, _variance: tf.Tensor): tf.Tensor {
     return xhat;
   }
-  private updateRunning(mean: ArrayLike<number>, variance: ArrayLike<number>, n: number): void {
-    const m = this.momentum;
-    const unbias = n / Math.max(1, n - 1);
-    for (let c = 0; c < this.runMean.length; c++) {
-      this.runMean[c] = (1 - m) * this.runMean[c]! + m * mean[c]!;
-      this.runVar[c] = (1 - m) * this.runVar[c]! + m * unbias * variance[c]!;
-    }
+  moved(): void {
     this.dirty = true;
   }
   syncState(): void {
@@ -137,6 +133,12 @@ export const batchNormLayers: LayerFamily = {
   node(layer) {
     const [g, b, mm, mv] = weightsOf(layer, 'gamma', 'beta', 'moving_mean', 'moving_variance');
     return new BatchNormNode(layer, g!, b!, mm!, mv!, configOf(layer));
+  },
+  fast(layer, b) {
+    if ((layer.input as unknown as { shape: unknown[] }).shape.length !== 2) return null; // rows of features only
+    const [g, beta, mm, mv] = weightsOf(layer, 'gamma', 'beta', 'moving_mean', 'moving_variance');
+    // the tf node holds the running statistics (and writes them into the layer) for both paths
+    return new BatchNormFast(layer, g!, beta!, new BatchNormNode(layer, g!, beta!, mm!, mv!, configOf(layer)), b);
   },
   onnx: batchNormOnnx,
   examples: [],
