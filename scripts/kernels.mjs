@@ -4,6 +4,7 @@
  * no opaque binary and needs no compiler at run time. framework/layers/kernels.test.ts fails while a
  * generated module is stale. `--check` only reports stale modules (exit 1).
  */
+import { Buffer } from 'node:buffer';
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

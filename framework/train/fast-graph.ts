@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import type { OptimizerConfig } from '../config/schema.js';
+import type { OptimizerConfig } from '../config/index.js';
 import { DENSE_KERNEL_WASM, DenseFast, familyOf, KernelMemory, kernelModule, ReluFast, roundUp, type Act, type FastNode, type FastParam, type Region, type StepContext } from '../layers/index.js';
 import { softmaxCrossEntropy, type StepResult } from './loss.js';
 import { fastOptimizer, type FastOptimizer } from './optimizer-kernels.js';

@@ -6,7 +6,7 @@
  * takes lr * dL/dp from the backward pass, as there. RMSprop and Adagrad have no kernel yet: models
  * with them train on the tf engine.
  */
-import type { OptimizerConfig } from '../config/schema.js';
+import type { OptimizerConfig } from '../config/index.js';
 import type { KernelMemory } from '../layers/index.js';
 import { WASM_BASE64 } from './optimizers.wasm.js';
 

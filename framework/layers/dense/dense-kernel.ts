@@ -19,7 +19,6 @@ import { heapView as view, wasmHeapAvailable } from '../../tfjs/index.js';
 import { kernelModule } from '../kernel-memory.js';
 import { WASM_BASE64 } from './dense-kernel.wasm.js';
 
-
 export interface DenseKernels {
   /** out[M,N] = x[M,K] @ w[K,N] + b (max(., 0) when relu); M % 4 == 0, N % 8 == 0. Byte offsets. */
   fwd(x: number, w: number, b: number, out: number, M: number, K: number, N: number, relu: number): void;
