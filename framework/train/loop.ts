@@ -117,9 +117,8 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const optimizer = makeOptimizer(cfg.train.optimizer);
   const { epochs, batch_size: batchSize } = cfg.train;
   const evalChunk = opts.evalChunk ?? 1000;
-  // wasm: the whole step in bnx's own kernels when every layer and the optimizer have one (fast-graph.ts);
-  // probes read the tfjs model's weights mid-epoch, which the fast path writes back only per epoch
-  const fast = backend.name === 'wasm' && opts.fastPath !== false && !opts.probes ? FastGraph.compile(model, { rows: Math.max(batchSize, evalChunk), optimizer: cfg.train.optimizer }) : null;
+  // wasm: the whole step in bnx's own kernels when every layer and the optimizer have one (fast-graph.ts)
+  const fast = backend.name === 'wasm' && opts.fastPath !== false ? FastGraph.compile(model, { rows: Math.max(batchSize, evalChunk), optimizer: cfg.train.optimizer }) : null;
   const sync = (): void => (fast ? fast.syncState() : graph.syncState());
   const lrAt = makeSchedule(cfg.train.schedule, cfg.train.optimizer.lr, epochs);
   const shuffleRng = rngFor(cfg.seed, 'shuffle');
@@ -160,7 +159,11 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         if (b === 1 && graph.needsBatchStatistics) continue;
         // The epoch's last step: the last batch, or the one before a batch of one that is skipped.
         const probed = prober?.due(stepsDone + 1, s + b >= nTrain || (graph.needsBatchStatistics && nTrain - (s + b) === 1));
-        if (probed) prober!.snapshot();
+        // probes read the tfjs model, which the fast path otherwise brings up to date once per epoch
+        if (probed) {
+          fast?.syncState();
+          prober!.snapshot();
+        }
         let result = { loss: NaN, correct: 0 };
         if (fast) {
           for (let r = 0; r < b; r++) {
@@ -189,7 +192,10 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         accSum += result.correct / b;
         batches++;
         stepsDone++;
-        if (probed) opts.onProbe?.(prober!.measure(stepsDone, epoch, lr));
+        if (probed) {
+          fast?.syncState();
+          opts.onProbe?.(prober!.measure(stepsDone, epoch, lr));
+        }
       }
       sync();
       const evalOn = (X: Float32Array, Y: Uint8Array, n: number) =>
