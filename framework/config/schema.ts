@@ -269,12 +269,31 @@ export const ScheduleSchema = Type.Union(
   },
 );
 
+export const AugmentSchema = Type.Object(
+  {
+    crop: Type.Optional(
+      Type.Object(
+        { padding: Type.Integer({ minimum: 1, description: 'Pixels of black padding on each side before the crop back to the image size.' }) },
+        { ...strict, description: "Random crop with padding (torchvision's RandomCrop(size, padding)): a random shift of up to padding pixels in each direction." },
+      ),
+    ),
+    flip: Type.Optional(literalUnion(['horizontal'] as const, { description: 'horizontal: mirror left-right with probability 1/2.' })),
+  },
+  {
+    ...strict,
+    minProperties: 1,
+    description:
+      'Augment each training example each time it is drawn (crop, then flip), seeded from the run seed; test and validation data are never augmented. Off when absent.',
+  },
+);
+
 export const TrainSchema = Type.Object(
   {
     epochs: Type.Integer({ minimum: 1, default: 5, description: 'Passes over the training set.' }),
     batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Examples per gradient step.' }),
     optimizer: OptimizerSchema,
     schedule: ScheduleSchema,
+    augment: Type.Optional(AugmentSchema),
     backend: literalUnion(BACKENDS, {
       default: 'auto',
       description:

@@ -98,6 +98,8 @@ export function prepareData(ds: Dataset, cfg: DatasetConfig, layout: 'flat' | 'i
     nTest: testIdx.length,
     nVal: valIdx?.length ?? 0,
     inputShape: layout === 'flat' ? [pixels] : [ds.height, ds.width, ds.channels],
+    imageShape: [ds.height, ds.width, ds.channels],
+    black: Array.from({ length: ds.channels }, (_, c) => table[c * 256]!),
     featureSize: pixels,
     numClasses: ds.classNames.length,
     classNames: ds.classNames,

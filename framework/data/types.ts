@@ -62,6 +62,10 @@ export interface Prepared {
   nVal: number;
   /** [784] for flat, [28, 28, 1] for image (NHWC). */
   inputShape: number[];
+  /** [height, width, channels] of the images, whatever the layout (augmentation works on it). */
+  imageShape: number[];
+  /** Per channel: the model input of a black pixel (byte 0), what crop padding fills with. */
+  black: number[];
   featureSize: number;
   numClasses: number;
   classNames: string[];

@@ -15,6 +15,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolveRunFields, type RunConfig } from '../config/index.js';
 import { buildModel } from '../model/index.js';
 import { permutation, rngFor } from '../util/random.js';
+import { UserError } from '../util/errors.js';
+import { makeAugmenter, type Augmenter, type AugmentConfig } from './augment.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { TrainGraph, type StepContext } from './engine.js';
 import { FastGraph } from './fast-graph.js';
@@ -36,6 +38,10 @@ export interface TrainData {
   nVal?: number;
   /** Per-example shape: [784] or [28, 28, 1] (NHWC). */
   inputShape: number[];
+  /** [height, width, channels] when the rows are images (needed by train.augment; prepareData sets it). */
+  imageShape?: number[];
+  /** Per channel: the model input of a black pixel (crop padding); default 0. */
+  black?: number[];
   featureSize: number;
   numClasses: number;
   classNames?: string[];
@@ -123,6 +129,7 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const lrAt = makeSchedule(cfg.train.schedule, cfg.train.optimizer.lr, epochs);
   const shuffleRng = rngFor(cfg.seed, 'shuffle');
   const ctx: StepContext = { training: true, dropoutRng: rngFor(cfg.seed, 'dropout') };
+  const augment = augmenterFor(cfg.train.augment, data, cfg.seed);
 
   const f = data.featureSize;
   const { nTrain, inputShape } = data;
@@ -130,6 +137,7 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const order = new Uint32Array(nTrain);
   const xBuf = new Float32Array(fast ? 0 : batchSize * f);
   const yBuf = new Uint8Array(batchSize);
+  const rowBuf = new Float32Array(augment && fast ? f : 0);
   const history: EpochMetrics[] = [];
   const done = (status: TrainOutcome['status'], reason?: string): TrainOutcome => {
     sync();
@@ -168,7 +176,14 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         if (fast) {
           for (let r = 0; r < b; r++) {
             const row = order[s + r]!;
-            fast.setRow(r, data.trainX, row * f);
+            if (augment) {
+              // One row at a time: the same draws, in the same order, as the tf path's whole batch.
+              rowBuf.set(data.trainX.subarray(row * f, row * f + f));
+              augment(rowBuf, 1);
+              fast.setRow(r, rowBuf, 0);
+            } else {
+              fast.setRow(r, data.trainX, row * f);
+            }
             yBuf[r] = data.trainY[row]!;
           }
           result = fast.step(b, yBuf.subarray(0, b), lr, ctx);
@@ -178,6 +193,7 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
             xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
             yBuf[r] = data.trainY[row]!;
           }
+          augment?.(xBuf, b);
           tf.tidy(() => {
             const x = tf.tensor(b === batchSize ? xBuf : xBuf.subarray(0, b * f), [b, ...inputShape]);
             const s = graph.step(x, b === batchSize ? yBuf : yBuf.subarray(0, b), ctx);
@@ -225,6 +241,16 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
     return done('FAILED', `training error: ${err instanceof Error ? err.message : String(err)}`);
   }
   return done('FINISHED');
+}
+
+/** The run's augmenter: its own stream from the run seed, so turning it on changes no other draw. */
+function augmenterFor(cfg: AugmentConfig | undefined, data: TrainData, seed: number): Augmenter | undefined {
+  if (!cfg) return undefined;
+  const shape = data.imageShape ?? (data.inputShape.length === 3 ? data.inputShape : undefined);
+  if (!shape || shape.reduce((p, q) => p * q, 1) !== data.featureSize) {
+    throw new UserError(`train.augment needs image rows; this data has per-example shape [${data.inputShape.join(', ')}] and no image shape`);
+  }
+  return makeAugmenter(cfg, shape, data.black ?? [0], rngFor(seed, 'augment'));
 }
 
 /** What to try when the loss diverges: a normalization layer only for a model that has none. */
