@@ -2,8 +2,8 @@
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BackendName } from '../config/index.js';
-import { type Executor, claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, type StudyContext } from '../launch/index.js';
-import type { Summary } from '../report/index.js';
+import { type Claimed, type Executor, type RunOutcome, claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, waitForOthers, type StudyContext } from '../launch/index.js';
+import type { Progress, Summary } from '../report/index.js';
 import type { Drainer } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { count } from '../util/plural.js';
@@ -43,6 +43,9 @@ const stdoutPrint = (t: string): void => {
   if (!process.stdout.destroyed) process.stdout.write(`${t}\n`);
 };
 
+/** Ctrl-C during claiming: unwinds to the cleanup that ends the claimed runs. */
+class Interrupted extends Error {}
+
 /**
  * Validate, plan (with the data's digest in every key) and open the study's MLflow records. A study
  * trained here (`spool`) into a server writes ahead into the local spool; the drainer copies it.
@@ -68,6 +71,8 @@ export async function openContext(
     studyYaml: study.text,
     create: o.forWriting,
     markRunning: o.forWriting,
+    // `bnx report` of a config whose runs exist under other parents (more seeds, another reference).
+    parentOptional: !o.forWriting,
   });
   return { study, plan, store, experimentId, parentRunId, dataset: resolveDatasetPath(study), drainer };
 }
@@ -88,67 +93,96 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     const { LocalExecutor } = await import('../launch/index.js');
     executor = new LocalExecutor(o.jobs ?? defaultJobs());
   }
-  const claimed = await claimAll(ctx, { force: o.force });
-  say(
-    `${ctx.plan.study}: ${count(ctx.plan.runs.length, 'run')} planned, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
-      (claimed.busy.length ? `, ${claimed.busy.length} running elsewhere (left alone)` : '') +
-      ` -> ${ctx.store.uri}`,
-  );
-  const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
-
-  const { createProgress } = await import('../report/index.js');
-  const progress = o.log
-    ? createProgress({ total: ctx.plan.runs.length, tty: false, stream: lineStream(o.log) })
-    : createProgress({ total: ctx.plan.runs.length, tty: process.stderr.isTTY === true, stream: process.stderr });
-  for (const s of claimed.skipped) progress.runSkipped(s.run.key);
+  // Ctrl-C from here on: stop claiming or training, and leave no run RUNNING or SCHEDULED behind.
+  const abort = new AbortController();
   let interrupted = false;
-  let backendShown = false;
+  let progress: Progress | undefined;
+  const notice = o.queue
+    ? '\ninterrupted: no longer waiting; the queued runs stay with the workers. Run the same command again to follow them and write the report'
+    : '\ninterrupted: recording the runs under way as KILLED; run the same command again to resume';
   const onSigint = (): void => {
     // A second Ctrl-C stops the training processes at once instead of after their grace period.
     if (interrupted) return executor.interrupt();
     interrupted = true;
-    say(
-      o.queue
-        ? '\ninterrupted: no longer waiting; the queued runs stay with the workers. Run the same command again to follow them and write the report'
-        : '\ninterrupted: recording the runs under way as KILLED; run the same command again to resume',
-    );
+    if (progress) progress.halt(notice);
+    else say(notice);
+    abort.abort();
     executor.interrupt();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  // Claimed runs waiting for a process or a worker still need a heartbeat, or another host would take them over.
-  const { keepAlive } = await import('../track/index.js');
-  const pending = new Set(jobs.map((j) => j.runId));
+  // Claimed runs not started yet (SCHEDULED); they still need a heartbeat, or another host would take them over.
+  const pending = new Set<string>();
+  const { keepAlive, finishRun } = await import('../track/index.js');
   const stopKeepAlive = keepAlive(ctx.store, () => [...pending]);
-  let outcomes;
+  let outcomes: RunOutcome[] = [];
+  let claimed: Claimed | undefined;
   try {
+    const distinct = ctx.plan.runs.filter((r) => r.sameAs === undefined).length;
+    let lastShown = Date.now();
+    claimed = await claimAll(ctx, {
+      force: o.force,
+      signal: abort.signal,
+      onCreated: (id) => pending.add(id),
+      onProgress: (done, total) => {
+        // A large plan takes a while to claim: say how far it got, about once a second.
+        if (done < total && Date.now() - lastShown < 1000) return;
+        if (total >= 200 || Date.now() - lastShown >= 1000) say(`claiming runs: ${done}/${total}`);
+        lastShown = Date.now();
+      },
+    });
+    if (interrupted) throw new Interrupted();
+    const repeats = claimed.repeats.length;
+    say(
+      `${ctx.plan.study}: ${count(ctx.plan.runs.length, 'run')} planned` +
+        (repeats ? ` (${distinct} distinct: ${repeats} repeat${repeats === 1 ? 's' : ''} an identical config)` : '') +
+        `, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
+        (claimed.busy.length ? `, ${claimed.busy.length} being trained by another process (waiting for them)` : '') +
+        ` -> ${ctx.store.uri}`,
+    );
+    const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
+    const { createProgress } = await import('../report/index.js');
+    progress = o.log
+      ? createProgress({ total: distinct, tty: false, stream: lineStream(o.log) })
+      : createProgress({ total: distinct, tty: process.stderr.isTTY === true, stream: process.stderr });
+    const bar = progress;
+    const numbers = new Map(ctx.plan.runs.filter((r) => r.sameAs === undefined).map((r, i) => [r.key, i + 1]));
+    for (const s of claimed.skipped) bar.runSkipped(s.run.key, numbers.get(s.run.key));
+    let backendShown = false;
     outcomes = await executeAll(ctx, executor, jobs, {
-      started: (job) => progress.runStarted(job.run.key, job.run.name, job.run.config.train.epochs),
-      epoch: (e) => progress.epochDone(e.key, e.epoch, e.metrics),
+      started: (job) => bar.runStarted(job.run.key, job.run.name, job.run.config.train.epochs, numbers.get(job.run.key)),
+      epoch: (e) => bar.epochDone(e.key, e.epoch, e.metrics),
       done: (out) => {
         pending.delete(out.runId);
-        progress.runDone(out.key, out.status);
+        bar.runDone(out.key, out.status);
         if (!backendShown && out.backend) {
           backendShown = true;
           if (out.backend !== 'tensorflow' && out.backend !== 'tensorflow-gpu') {
-            say(`backend: ${out.backend} (install @tensorflow/tfjs-node for native speed: npm install @tensorflow/tfjs-node)`);
+            bar.log(`backend: ${out.backend} (install @tensorflow/tfjs-node for native speed: npm install @tensorflow/tfjs-node)`);
           }
         }
-        if (out.status !== 'FINISHED' && !interrupted) say(`${out.key}: ${out.status}${out.reason ? ` — ${out.reason}` : ''}`);
+        if (out.status !== 'FINISHED' && !interrupted) bar.log(`${out.key}: ${out.status}${out.reason ? ` — ${out.reason}` : ''}`);
       },
-      log: say,
+      log: (m) => bar.log(m),
     });
+    if (claimed.busy.length && !interrupted) {
+      const owners = [...new Set(claimed.busy.map((b) => b.record.data.tags['bnx.owner'] ?? 'unknown'))].join(', ');
+      bar.log(`waiting for ${count(claimed.busy.length, 'run')} another process is training (${owners}); Ctrl-C stops waiting, not them`);
+      const w = await waitForOthers(ctx, claimed.busy, { signal: abort.signal });
+      if (w.abandoned.length) bar.log(`${count(w.abandoned.length, 'run')} lost their process meanwhile; run the same command again to train them`);
+    }
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
   } finally {
     stopKeepAlive();
     await executor.close?.();
-    progress.stop();
+    progress?.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
   if (interrupted) {
-    const { finishRun } = await import('../track/index.js');
     if (!o.queue) {
-      // Claimed runs that never started would otherwise sit RUNNING until a later claim finds their owner gone.
+      // Claimed runs that never started would otherwise sit SCHEDULED until a later claim finds their owner gone.
       for (const id of pending) await finishRun(ctx.store, id, 'KILLED', { note: 'interrupted before it started' });
       await finishRun(ctx.store, ctx.parentRunId, 'KILLED');
     }
@@ -158,7 +192,6 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   }
 
   const failed = outcomes.filter((x) => x.status !== 'FINISHED');
-  const { finishRun } = await import('../track/index.js');
   let written;
   try {
     await finishRun(ctx.store, ctx.parentRunId, failed.length ? 'FAILED' : 'FINISHED');
@@ -175,7 +208,6 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   o.onReport?.(written);
   print(o.json ? JSON.stringify(written.summary, null, 2) : written.text);
   if (failed.length) say(failureSummary(failed, outcomes.length, written.reportPath));
-  if (claimed.busy.length) say(`${claimed.busy.length} run(s) are still running in another process; the report will include them once they finish (bnx report ${file})`);
   const checked = o.check ? checkClaims(written.summary, say) : EXIT.ok;
   return failed.length ? EXIT.failed : checked;
 }

@@ -143,3 +143,102 @@ describe('bnx run, interrupted', () => {
     expect(readdirSync(join(cwd, 'reports/tiny'))).toContain('summary.json');
   });
 });
+
+describe('bnx run: a study is a cache of runs', () => {
+  const SMALL = STUDY.replace('seeds: [1, 2]', 'seeds: [1]').replace('epochs: 2', 'epochs: 1');
+  let cwd: string;
+  beforeAll(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'bnx-cache-'));
+    writeFileSync(join(cwd, 'tiny.yaml'), SMALL);
+  });
+
+  it('growing a study trains only what is new; report-only settings train nothing', async () => {
+    const first = bnx(cwd, ['run', 'tiny.yaml']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('0 already finished, 2 to train');
+    // One more seed: the two finished runs are found by key although the study config (and parent) changed.
+    const seeds = bnx(cwd, ['run', 'tiny.yaml', '--set', 'seeds=[1, 2]']);
+    expect(seeds.code, seeds.stderr).toBe(0);
+    expect(seeds.stderr).toContain('2 already finished, 2 to train');
+    // A new variant: only its runs.
+    const variant = bnx(cwd, ['run', 'tiny.yaml', '--set', 'seeds=[1, 2]', '--set', 'variants.layernorm={model: {norm: layer}}']);
+    expect(variant.code, variant.stderr).toBe(0);
+    expect(variant.stderr).toContain('4 already finished, 2 to train');
+    // A report setting and a default written out: nothing to train.
+    const ref = bnx(cwd, ['run', 'tiny.yaml', '--set', 'seeds=[1, 2]', '--set', 'report.reference=batchnorm', '--set', 'model.dropout=0']);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(ref.stderr).toContain('4 already finished, 0 to train');
+    const { children } = await childRuns(join(cwd, 'mlruns'));
+    expect(children.filter((r) => r.info.status === 'FINISHED')).toHaveLength(6);
+    // bnx report of a config that never ran as such (seed 2 only): its runs exist, so it reports.
+    const report = bnx(cwd, ['report', 'tiny.yaml', '--set', 'seeds=[2]', '--json']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout).runs.map((r: { seed: number; status: string }) => `${r.seed}:${r.status}`)).toEqual(['2:FINISHED', '2:FINISHED']);
+  });
+
+  it('trains two variants with the same resolved config once', () => {
+    const same = bnx(cwd, ['run', 'tiny.yaml', '--set', 'variants.bn-explicit={model: {norm: {type: batch, momentum: 0.1}}}']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toContain('3 runs planned (2 distinct: 1 repeats an identical config), 2 already finished, 0 to train');
+    expect(same.stderr).not.toMatch(/elsewhere|another process/);
+  });
+
+  it('a second bnx run of the same study waits for the first one\'s runs and reports them', async () => {
+    writeFileSync(join(cwd, 'slow.yaml'), STUDY.replace('name: tiny', 'name: slow').replace('epochs: 2', 'epochs: 3').replace('seeds: [1, 2]', 'seeds: [7]'));
+    const a = spawn(process.execPath, [BIN, 'run', 'slow.yaml', '--jobs', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    let errA = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`first run never started training: ${errA}`)), 240_000);
+      a.stderr.on('data', (d: Buffer) => {
+        errA += d.toString();
+        if (/start /.test(errA)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const b = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      const p = spawn(process.execPath, [BIN, 'run', 'slow.yaml'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+      let stderr = '';
+      let stdout = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.once('exit', (code) => resolve({ code, stderr, stdout }));
+    });
+    const codeA = await new Promise((r) => (a.exitCode !== null ? r(a.exitCode) : a.once('exit', r)));
+    expect(codeA, errA).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/2 being trained by another process \(waiting for them\)/);
+    expect(b.stderr).not.toContain('elsewhere');
+    const summary = JSON.parse(readFileSync(join(cwd, 'reports/slow/summary.json'), 'utf8'));
+    expect(summary.runs.map((r: { status: string }) => r.status)).toEqual(['FINISHED', 'FINISHED']);
+  });
+
+  it('Ctrl-C leaves no run RUNNING or SCHEDULED, and the parent KILLED', async () => {
+    writeFileSync(join(cwd, 'many.yaml'), SMALL.replace('name: tiny', 'name: many').replace('seeds: [1]', `seeds: [${Array.from({ length: 30 }, (_, i) => i + 1).join(', ')}]`));
+    const p = spawn(process.execPath, [BIN, 'run', 'many.yaml', '--jobs', '1'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never started: ${err}`)), 240_000);
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/start /.test(err)) {
+          clearTimeout(timer);
+          p.kill('SIGINT');
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise((r) => p.once('exit', r));
+    expect(code, err).toBe(130);
+    const store = new FileStore(join(cwd, 'mlruns'));
+    const exp = (await store.listExperiments()).find((e) => e.name === 'many')!;
+    const runs = await store.searchRuns(exp.experiment_id, {});
+    expect(runs.length).toBeGreaterThan(30); // 60 claimed children + the parent
+    expect(runs.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED').map((r) => r.info.run_name)).toEqual([]);
+    // Runs that never started carry no params.
+    const never = runs.filter((r) => r.data.tags['mlflow.parentRunId'] && r.data.tags['mlflow.note.content'] === 'interrupted before it started');
+    expect(never.length).toBeGreaterThan(0);
+    expect(never.every((r) => Object.keys(r.data.params).length === 0)).toBe(true);
+  });
+});

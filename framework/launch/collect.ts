@@ -163,6 +163,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
 
 /** The parent run carries the study's report once written. */
 export async function logReport(ctx: StudyContext, dir: string, files: string[]): Promise<void> {
+  if (!ctx.parentRunId) return; // a report of runs found by key only: no parent run of this config
   for (const name of REPORT_FILES) {
     if (files.includes(name)) await ctx.store.logArtifact(ctx.parentRunId, join(dir, name), ARTIFACT.report(name));
   }

@@ -8,7 +8,7 @@ export { diedOutcome, type RunJob, type EpochEvent, type OnnxFigures, type RunOu
 export type { Executor, ExecutorEvents } from './executor.js';
 export { LocalExecutor, type ParentMessage, type ChildMessage } from './local.js';
 export { STOP_GRACE_MS, stopChild } from './stop-child.js';
-export { trackingUriFor, gitCommit, claimAll, jobsFor, defaultJobs, executeAll, type StudyContext, type Claimed } from './orchestrate.js';
+export { trackingUriFor, gitCommit, claimAll, jobsFor, defaultJobs, executeAll, waitForOthers, type StudyContext, type Claimed } from './orchestrate.js';
 export { collectStudy, logReport, type Collected } from './collect.js';
 export { summaryMetrics, logSummaryMetrics } from './parent-metrics.js';
 export { runParams } from './run-params.js';

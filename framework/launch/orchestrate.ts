@@ -42,17 +42,39 @@ export interface Claimed {
   toTrain: { run: PlannedRun; runId: string }[];
   skipped: { run: PlannedRun; record: Run }[];
   busy: { run: PlannedRun; record: Run }[];
+  /** Planned runs whose resolved config repeats an earlier one: served by that run, never trained twice. */
+  repeats: PlannedRun[];
 }
 
-export async function claimAll(ctx: StudyContext, o: { force?: boolean }): Promise<Claimed> {
-  const { claimRun } = await import('../track/index.js');
-  const claimed: Claimed = { toTrain: [], skipped: [], busy: [] };
-  for (const run of ctx.plan.runs) {
-    const c = await claimRun(ctx.store, { experimentId: ctx.experimentId, parentRunId: ctx.parentRunId }, { runKey: run.key, runName: run.name, force: o.force });
+export interface ClaimHooks {
+  /** Each run created, as soon as it exists, so an interrupt during claiming can end it. */
+  onCreated?: (runId: string) => void;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Claim every distinct run key of the plan in one pass over the store (see claimRuns): finished
+ * anywhere in the experiment -> reused, new -> created SCHEDULED under this study's parent.
+ */
+export async function claimAll(ctx: StudyContext, o: { force?: boolean } & ClaimHooks): Promise<Claimed> {
+  const { claimRuns } = await import('../track/index.js');
+  const claimed: Claimed = { toTrain: [], skipped: [], busy: [], repeats: [] };
+  const distinct = ctx.plan.runs.filter((r) => r.sameAs === undefined);
+  claimed.repeats = ctx.plan.runs.filter((r) => r.sameAs !== undefined);
+  const claims = await claimRuns(
+    ctx.store,
+    { experimentId: ctx.experimentId, parentRunId: ctx.parentRunId },
+    distinct.map((r) => ({ runKey: r.key, runName: r.name })),
+    { force: o.force, onCreated: o.onCreated, onProgress: o.onProgress, signal: o.signal },
+  );
+  distinct.forEach((run, i) => {
+    const c = claims[i];
+    if (!c) return; // not reached before an interrupt
     if (c.action === 'train') claimed.toTrain.push({ run, runId: c.runId });
     else if (c.action === 'skip') claimed.skipped.push({ run, record: c.run });
     else claimed.busy.push({ run, record: c.run });
-  }
+  });
   return claimed;
 }
 
@@ -91,4 +113,47 @@ export async function executeAll(ctx: StudyContext, executor: Executor, jobs: Ru
     await finishRun(ctx.store, o.runId, statusOfKind(o.kind), { note: o.reason });
   }
   return outcomes;
+}
+
+/**
+ * Another `bnx run` of the same runs is training some of them: wait until each has ended (one read of
+ * the store per poll), so this invocation can report them instead of giving up. A run whose owner
+ * died meanwhile is not waited for (the next `bnx run` trains it again).
+ */
+export async function waitForOthers(
+  ctx: StudyContext,
+  busy: Claimed['busy'],
+  o: { signal?: AbortSignal; everyMs?: number } = {},
+): Promise<{ waiting: PlannedRun[]; abandoned: PlannedRun[] }> {
+  const { runsByKey, ownerGone } = await import('../track/index.js');
+  let waiting = busy.map((b) => b.run);
+  const abandoned: PlannedRun[] = [];
+  while (waiting.length && !o.signal?.aborted) {
+    const index = await runsByKey(ctx.store, ctx.experimentId);
+    waiting = waiting.filter((run) => {
+      const records = index.get(run.key) ?? [];
+      if (records.some((r) => r.info.status === 'FINISHED')) return false;
+      const active = records.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED');
+      if (active.length === 0) return false;
+      if (active.every((r) => ownerGone(r) !== null)) {
+        abandoned.push(run);
+        return false;
+      }
+      return true;
+    });
+    if (waiting.length) await sleep(o.everyMs ?? 2000, o.signal);
+  }
+  return { waiting, abandoned };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

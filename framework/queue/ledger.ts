@@ -60,7 +60,7 @@ export function storeLedger(): RunLedger {
   /** Close a record that is still RUNNING; never touch one that finished. */
   const close = async (store: TrackingStore, runId: string, status: 'FAILED' | 'KILLED', reason: string): Promise<void> => {
     const run = await store.getRun(runId).catch(() => null);
-    if (!run || run.info.status !== 'RUNNING') return;
+    if (!run || (run.info.status !== 'RUNNING' && run.info.status !== 'SCHEDULED')) return;
     await store.logBatch(runId, { tags: outcomeTags(status === 'FAILED' ? 'died' : 'killed', reason) });
     await store.updateRun(runId, status, Date.now());
   };
@@ -78,7 +78,7 @@ export function storeLedger(): RunLedger {
             (store.kind === 'file' ? 'that folder must be shared by every worker (or use an MLflow server)' : 'is this the same MLflow server the study was enqueued with?'),
         );
       }
-      if (attempt <= 1 && record.info.status === 'RUNNING') {
+      if (attempt <= 1 && (record.info.status === 'SCHEDULED' || record.info.status === 'RUNNING')) {
         // This worker's host:pid becomes the record's owner, so `bnx run` elsewhere sees it alive.
         const { adoptRun } = await import('../track/index.js');
         await adoptRun(store, job.runId);

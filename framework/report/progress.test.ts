@@ -83,3 +83,39 @@ test('one epoch reads "1 epoch"', () => {
   p.stop();
   expect(out.text().split('\n')[0]).toBe('[run 1/1] start baseline seed 1 (k1), 1 epoch');
 });
+
+test('a resumed study numbers runs by their place in the plan', () => {
+  const out = capture(false);
+  const p = createProgress({ total: 6, stream: out.stream, now: () => 0 });
+  [1, 2, 3].forEach((n) => p.runSkipped(`k${n}`, n));
+  p.runStarted('k4', 'batchnorm/seed=1', 1, 4);
+  p.runDone('k4', 'FINISHED');
+  p.stop();
+  const lines = out.text().trimEnd().split('\n');
+  expect(lines[2]).toBe('[run 3/6] k3 skipped (already finished)');
+  expect(lines[3]).toBe('[run 4/6] start batchnorm/seed=1 (k4), 1 epoch');
+  expect(lines[4]).toMatch(/^\[run 4\/6\] batchnorm\/seed=1 FINISHED/);
+});
+
+test('after halt() on a TTY nothing is drawn over the interrupt message', async () => {
+  const out = capture(true);
+  let t = 0;
+  const p = createProgress({ total: 2, stream: out.stream, now: () => t });
+  p.runStarted('k1', 'batchnorm seed 1', 3);
+  t = 1_000;
+  p.epochDone('k1', 1, { test_accuracy: 0.7 });
+  await new Promise((r) => setTimeout(r, 250)); // let the bars draw
+  p.halt('interrupted: recording the runs under way as KILLED');
+  const at = out.text().length;
+  // Events keep coming while children stop: they must not redraw the bars.
+  p.epochDone('k1', 2, { test_accuracy: 0.8 });
+  p.runDone('k1', 'KILLED');
+  await new Promise((r) => setTimeout(r, 250));
+  p.stop();
+  await new Promise((r) => setImmediate(r));
+  const after = out.text().slice(at);
+  expect(out.text().slice(0, at)).toMatch(/interrupted: recording the runs under way as KILLED\n$/);
+  // Only plain lines follow: no cursor movement or line clearing that would overwrite the message.
+  expect(after).not.toMatch(/\u001b|\r/);
+  expect(after).toContain('batchnorm seed 1 KILLED');
+});

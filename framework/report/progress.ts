@@ -25,10 +25,18 @@ export interface ProgressOptions {
 export type EpochMetrics = Partial<Omit<EpochRecord, 'epoch'>>;
 
 export interface Progress {
-  runStarted(key: string, name: string, epochs: number): void;
+  /** `number` is the run's 1-based place in the plan (a resumed study keeps the plan's numbering). */
+  runStarted(key: string, name: string, epochs: number, number?: number): void;
   epochDone(key: string, epoch: number, metrics: EpochMetrics): void;
   runDone(key: string, status: string): void;
-  runSkipped(key: string): void;
+  runSkipped(key: string, number?: number): void;
+  /** A line of its own above the bars (bars would draw over a plain write to the stream). */
+  log(message: string): void;
+  /**
+   * Ctrl-C: the bars stop for good and `message` is written below them; later events print plain
+   * lines, so nothing is drawn over the message.
+   */
+  halt(message: string): void;
   stop(): void;
 }
 
@@ -76,8 +84,9 @@ export function createProgress(o: ProgressOptions): Progress {
 
   const pad = String(o.total).length;
   const tag = (i: number) => `[run ${String(i).padStart(pad)}/${o.total}]`;
+  let halted = false;
   const line = (s: string) => {
-    if (tty) multibar!.log(`${s}\n`);
+    if (tty && !halted) multibar!.log(`${s}\n`);
     else stream.write(`${s}\n`);
   };
 
@@ -109,15 +118,17 @@ export function createProgress(o: ProgressOptions): Progress {
       )
     : undefined;
   const overall = multibar?.create(o.total, 0, { name: fit('study'), unit: 'runs', info: '', eta_text: '--' });
-  const refreshOverall = () => overall?.update(finished, { eta_text: formatDuration(eta()) });
+  const refreshOverall = () => {
+    if (!halted) overall?.update(finished, { eta_text: formatDuration(eta()) });
+  };
 
   return {
-    runStarted(key, name, epochs) {
+    runStarted(key, name, epochs, number) {
       const now0 = now();
       firstStart ??= now0;
-      const r: RunState = { index: ++counter, name, epochs, done: 0, started: now0, closed: false };
+      const r: RunState = { index: number ?? ++counter, name, epochs, done: 0, started: now0, closed: false };
       runs.set(key, r);
-      if (multibar) r.bar = multibar.create(epochs, 0, { name: fit(`${r.index}. ${name}`), unit: 'epochs', info: 'starting', eta_text: '--' });
+      if (multibar && !halted) r.bar = multibar.create(epochs, 0, { name: fit(`${r.index}. ${name}`), unit: 'epochs', info: 'starting', eta_text: '--' });
       else line(`${tag(r.index)} start ${name} (${key}), ${count(epochs, 'epoch')}`);
     },
     epochDone(key, epoch, metrics) {
@@ -126,7 +137,7 @@ export function createProgress(o: ProgressOptions): Progress {
       r.done = Math.max(r.done, epoch);
       epochsDone++;
       const runEta = ((now() - r.started) / 1000 / r.done) * (r.epochs - r.done);
-      if (r.bar) {
+      if (r.bar && !halted) {
         r.bar.update(r.done, { info: metricsText(metrics), eta_text: formatDuration(runEta) });
         refreshOverall();
       } else {
@@ -143,7 +154,7 @@ export function createProgress(o: ProgressOptions): Progress {
       if (r) {
         // Unfinished epochs of a failed run are not work left.
         r.closed = true;
-        if (r.bar) {
+        if (r.bar && !halted) {
           multibar!.remove(r.bar);
           r.bar = undefined;
         }
@@ -152,12 +163,24 @@ export function createProgress(o: ProgressOptions): Progress {
       line(`${label} ${status} in ${formatDuration(secs)} (${finished}/${o.total} done, study ETA ${formatDuration(eta())})`);
       refreshOverall();
     },
-    runSkipped(key) {
+    runSkipped(key, number) {
       finished++;
-      line(`${tag(++counter)} ${key} skipped (already finished)`);
+      line(`${tag(number ?? ++counter)} ${key} skipped (already finished)`);
       refreshOverall();
     },
+    log(message) {
+      line(message);
+    },
+    halt(message) {
+      if (tty && !halted) {
+        if (multibar?.isActive) multibar.update();
+        multibar?.stop();
+      }
+      halted = true;
+      stream.write(`${message}\n`);
+    },
     stop() {
+      if (halted) return;
       // stop() does not flush lines logged since the last redraw; one redraw does.
       if (multibar?.isActive) multibar.update();
       multibar?.stop();

@@ -321,6 +321,8 @@ export class FileStore implements TrackingStore {
   async updateRun(runId: string, status: RunStatus, endTime?: number): Promise<void> {
     if (!isRunStatus(status)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Invalid run status '${String(status)}'; expected one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED`);
     const { loc, meta } = this.activeRun(runId);
+    // A scheduled run starts now: its clock starts with it, so MLflow's Duration is the run's own time.
+    if (status === 'RUNNING' && meta.status === STATUS_TO_INT.SCHEDULED) meta.start_time = Date.now();
     meta.status = STATUS_TO_INT[status];
     if (endTime !== undefined) meta.end_time = endTime;
     if (status !== 'RUNNING' && status !== 'SCHEDULED') {

@@ -7,6 +7,8 @@ export { Drainer, finalWaitMs, type DrainerOptions } from './spool.js';
 export {
   openStudy,
   claimRun,
+  claimRuns,
+  runsByKey,
   heartbeat,
   keepAlive,
   adoptRun,
@@ -22,6 +24,7 @@ export {
   STALE_HEARTBEAT_MS,
   type StudyRef,
   type Claim,
+  type ClaimOptions,
 } from './study.js';
 export {
   EPOCH_METRICS,

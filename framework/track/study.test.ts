@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, fromMlflowYaml } from './file-store.js';
-import { BNX_TAG, claimRun, finishRun, flattenParams, heartbeat, keepAlive, logRunRecord, openStudy, ownerGone, type StudyRef } from './study.js';
+import { adoptRun, BNX_TAG, claimRun, claimRuns, finishRun, flattenParams, heartbeat, keepAlive, logRunRecord, openStudy, ownerGone, type StudyRef } from './study.js';
 import { until } from '../../test-support/until.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -179,7 +179,77 @@ describe('claiming runs', () => {
     const results = await Promise.all([claimRun(store, s, { runKey: 'k', runName: 'r' }), claimRun(new FileStore(join(work, 'race')), s, { runKey: 'k', runName: 'r' })]);
     expect(results.map((r) => r.action).sort()).toEqual(['busy', 'train']);
     const runs = await store.searchRuns(s.experimentId, { tags: { [BNX_TAG.runKey]: 'k' } });
-    expect(runs.filter((r) => r.info.status === 'RUNNING')).toHaveLength(1);
+    expect(runs.filter((r) => r.info.status === 'SCHEDULED')).toHaveLength(1); // claimed, not started
+  });
+});
+
+describe('a study is a cache of runs', () => {
+  it('reuses a run key FINISHED under another parent (another seed list or report setting)', async () => {
+    const store = new FileStore(join(work, 'cache'));
+    const a = await study(store, 'cache', 'sha-a');
+    const b = await study(store, 'cache', 'sha-b');
+    expect(b.parentRunId).not.toBe(a.parentRunId);
+    const c = (await claimRun(store, a, { runKey: 'k', runName: 'r' })) as { runId: string };
+    await finishRun(store, c.runId, 'FINISHED');
+    expect(await claimRun(store, b, { runKey: 'k', runName: 'r' })).toMatchObject({ action: 'skip', run: { info: { run_id: c.runId } } });
+    const fresh = await claimRun(store, b, { runKey: 'new', runName: 'n' });
+    expect(fresh.action).toBe('train');
+    expect((await store.getRun((fresh as { runId: string }).runId)).data.tags['mlflow.parentRunId']).toBe(b.parentRunId);
+  });
+
+  it('claims a whole plan with two reads of the store, not one search per run', async () => {
+    const store = new FileStore(join(work, 'batch'));
+    const s = await study(store, 'batch');
+    let searches = 0;
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'searchRuns') searches++;
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const seen: number[] = [];
+    const runs = Array.from({ length: 150 }, (_, i) => ({ runKey: `k${i}`, runName: `r${i}` }));
+    const claims = await claimRuns(counting, s, runs, { onProgress: (done) => seen.push(done) });
+    expect(claims.every((c) => c.action === 'train')).toBe(true);
+    expect(searches).toBe(2);
+    expect(seen[seen.length - 1]).toBe(150);
+    expect(seen.length).toBeGreaterThan(10); // progress while claiming, not only at the end
+  });
+
+  it('creates claimed runs SCHEDULED; they become RUNNING, with their clock started, when training starts', async () => {
+    const store = new FileStore(join(work, 'scheduled'));
+    const s = await study(store, 'scheduled');
+    const c = (await claimRun(store, s, { runKey: 'k', runName: 'r' })) as { runId: string };
+    const waiting = await store.getRun(c.runId);
+    expect(waiting.info.status).toBe('SCHEDULED');
+    while (Date.now() <= waiting.info.start_time) {
+      /* let the clock pass the claim time: adoptRun must restart it */
+    }
+    const before = Date.now();
+    await adoptRun(store, c.runId);
+    const started = await store.getRun(c.runId);
+    expect(started.info.status).toBe('RUNNING');
+    expect(started.info.start_time).toBeGreaterThanOrEqual(before);
+    expect(started.info.start_time).toBeGreaterThan(waiting.info.start_time);
+  });
+
+  it('stops claiming when aborted, reporting every run it created', async () => {
+    const store = new FileStore(join(work, 'abort'));
+    const s = await study(store, 'abort');
+    const abort = new AbortController();
+    const created: string[] = [];
+    const runs = Array.from({ length: 20 }, (_, i) => ({ runKey: `k${i}`, runName: `r${i}` }));
+    const claims = await claimRuns(store, s, runs, {
+      signal: abort.signal,
+      onCreated: (id) => {
+        created.push(id);
+        if (created.length === 5) abort.abort();
+      },
+    });
+    expect(claims).toHaveLength(5);
+    const all = await store.searchRuns(s.experimentId, { parentRunId: s.parentRunId });
+    expect(all.map((r) => r.info.run_id).sort()).toEqual([...created].sort());
   });
 });
 
@@ -209,7 +279,7 @@ describe('resume after a killed process', () => {
     expect(await claimRun(store, s, { runKey: 'key-b', runName: 'b' })).toMatchObject({ action: 'skip', run: { info: { run_id: done.runId } } });
     // The killed attempt stays in the record as history; one live child remains.
     const attempts = await store.searchRuns(s.experimentId, { parentRunId: s.parentRunId, tags: { [BNX_TAG.runKey]: 'key-a' } });
-    expect(attempts.map((r) => r.info.status).sort()).toEqual(['KILLED', 'RUNNING']);
+    expect(attempts.map((r) => r.info.status).sort()).toEqual(['KILLED', 'SCHEDULED']);
   });
 
   it('Ctrl-C marks the runs under way KILLED and exits 130', async () => {

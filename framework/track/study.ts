@@ -53,7 +53,16 @@ const byStart = (a: Run, b: Run): number => a.info.start_time - b.info.start_tim
  */
 export async function openStudy(
   store: TrackingStore,
-  o: { experimentName: string; studyName: string; configSha256: string; studyYaml: string; create?: boolean; markRunning?: boolean },
+  o: {
+    experimentName: string;
+    studyName: string;
+    configSha256: string;
+    studyYaml: string;
+    create?: boolean;
+    markRunning?: boolean;
+    /** Reading a config that never ran as such (runs are found by key): no parent is fine, parentRunId ''. */
+    parentOptional?: boolean;
+  },
 ): Promise<StudyRef> {
   const create = o.create ?? true;
   // Reading never writes: a read-only command looks the experiment up instead of creating it.
@@ -72,6 +81,7 @@ export async function openStudy(
     if (o.markRunning && parents[0].info.status !== 'RUNNING') await store.updateRun(parentRunId, 'RUNNING');
   } else {
     if (!create) {
+      if (o.parentOptional) return { experimentId, parentRunId: '' };
       throw new UserError(`No runs of study '${o.studyName}' (config ${o.configSha256.slice(0, 12)}) in ${store.uri}`, ['run the study first: bnx run <study.yaml>']);
     }
     const run = await store.createRun(experimentId, {
@@ -115,27 +125,85 @@ export function ownerGone(run: Run, now = Date.now(), o: { staleMs?: number; loc
   return null;
 }
 
+/** Every bnx child run of the experiment, by run key: one read of the store, whatever parent holds them. */
+export async function runsByKey(store: TrackingStore, experimentId: string): Promise<Map<string, Run[]>> {
+  const index = new Map<string, Run[]>();
+  for (const r of await store.searchRuns(experimentId, {})) {
+    const key = r.data.tags[BNX_TAG.runKey];
+    if (key) index.set(key, [...(index.get(key) ?? []), r]);
+  }
+  return index;
+}
+
+export interface ClaimOptions {
+  force?: boolean;
+  staleMs?: number;
+  localStaleMs?: number;
+  /** Called with every run created, as soon as it exists (an interrupt must be able to end it). */
+  onCreated?: (runId: string) => void;
+  /** Progress of the claiming pass: runs decided so far, of the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stop claiming (Ctrl-C): the runs not reached yet are left out of the result. */
+  signal?: AbortSignal;
+}
+
 /**
- * Decide what to do with one planned run. FINISHED -> skip (unless force); absent, FAILED or
- * KILLED -> a new child to train; RUNNING -> busy while its owner lives, else marked KILLED and
- * trained again. After creating a child it looks again, so two processes claiming the same run
- * at once end with one trainer.
+ * Decide what to do with each planned run, reading the store twice in all (not once per run). A run
+ * key FINISHED anywhere in the experiment (under any parent: another seed list, another report
+ * setting) -> skip (unless force); absent, FAILED or KILLED -> a new child of this study's parent,
+ * created SCHEDULED (it becomes RUNNING when it starts training); RUNNING/SCHEDULED -> busy while its
+ * owner lives, else marked KILLED and claimed again. Then one more read: where another process claimed
+ * the same key first (oldest claim wins, as every process sees it), this one yields.
  */
-export async function claimRun(
+export async function claimRuns(
   store: TrackingStore,
   study: StudyRef,
-  o: { runKey: string; runName: string; force?: boolean; staleMs?: number; localStaleMs?: number },
+  runs: { runKey: string; runName: string }[],
+  o: ClaimOptions = {},
+): Promise<Claim[]> {
+  const before = await runsByKey(store, study.experimentId);
+  const claims: Claim[] = [];
+  const created = new Map<number, Run>();
+  const every = Math.max(1, Math.floor(runs.length / 100));
+  for (const [i, r] of runs.entries()) {
+    if (o.signal?.aborted) break;
+    claims.push(await claimOne(store, study, r, before.get(r.runKey) ?? [], o, (run) => created.set(i, run)));
+    if ((i + 1) % every === 0 || i + 1 === runs.length) o.onProgress?.(i + 1, runs.length);
+  }
+  if (created.size === 0 || o.signal?.aborted) return claims;
+  const after = await runsByKey(store, study.experimentId);
+  for (const [i, mine] of created) {
+    const known = new Set((before.get(runs[i]!.runKey) ?? []).map((r) => r.info.run_id));
+    const rival = (after.get(runs[i]!.runKey) ?? []).find(
+      (r) =>
+        r.info.run_id !== mine.info.run_id &&
+        (((r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED') && byStart(r, mine) < 0 && ownerGone(r, Date.now(), o) === null) ||
+          (r.info.status === 'FINISHED' && !o.force && !known.has(r.info.run_id))),
+    );
+    if (!rival) continue;
+    await store.setTag(mine.info.run_id, BNX_TAG.killedReason, `another process claimed this run first (${rival.info.run_id})`);
+    await store.updateRun(mine.info.run_id, 'KILLED', Date.now());
+    claims[i] = rival.info.status === 'FINISHED' ? { action: 'skip', run: rival } : { action: 'busy', run: rival };
+  }
+  return claims;
+}
+
+async function claimOne(
+  store: TrackingStore,
+  study: StudyRef,
+  o: { runKey: string; runName: string },
+  siblings: Run[],
+  opts: ClaimOptions,
+  onCreate: (run: Run) => void,
 ): Promise<Claim> {
-  const lookup = () => store.searchRuns(study.experimentId, { parentRunId: study.parentRunId, tags: { [BNX_TAG.runKey]: o.runKey } });
-  const siblings = await lookup();
-  const finished = siblings.filter((r) => r.info.status === 'FINISHED');
-  if (finished.length && !o.force) return { action: 'skip', run: finished[0]! };
+  const finished = siblings.filter((r) => r.info.status === 'FINISHED').sort(byStart);
+  if (finished.length && !opts.force) return { action: 'skip', run: finished[finished.length - 1]! };
 
   const now = Date.now();
   const active = siblings.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED');
   const dead: { run: Run; reason: string }[] = [];
   for (const r of active) {
-    const reason = ownerGone(r, now, o);
+    const reason = ownerGone(r, now, opts);
     if (reason === null) return { action: 'busy', run: r };
     dead.push({ run: r, reason });
   }
@@ -144,7 +212,7 @@ export async function claimRun(
     await store.updateRun(run.info.run_id, 'KILLED', now);
   }
 
-  const created = await store.createRun(study.experimentId, {
+  const run = await store.createRun(study.experimentId, {
     runName: o.runName,
     tags: {
       ...contextTags(),
@@ -154,22 +222,21 @@ export async function claimRun(
       [BNX_TAG.heartbeat]: String(Date.now()),
     },
   });
-  const mine = created.info.run_id;
+  opts.onCreated?.(run.info.run_id);
+  // Waiting for a free process or worker is not training: MLflow shows it SCHEDULED until adoptRun().
+  await store.updateRun(run.info.run_id, 'SCHEDULED');
+  onCreate({ ...run, info: { ...run.info, status: 'SCHEDULED' } });
+  if (opts.force) for (const f of finished) await store.setTag(f.info.run_id, BNX_TAG.supersededBy, run.info.run_id);
+  return { action: 'train', runId: run.info.run_id };
+}
 
-  const known = new Set(siblings.map((r) => r.info.run_id));
-  const rival = (await lookup()).find(
-    (r) =>
-      r.info.run_id !== mine &&
-      ((r.info.status === 'RUNNING' && byStart(r, created) < 0 && ownerGone(r, Date.now(), o) === null) ||
-        (r.info.status === 'FINISHED' && !o.force && !known.has(r.info.run_id))),
-  );
-  if (rival) {
-    await store.setTag(mine, BNX_TAG.killedReason, `another process claimed this run first (${rival.info.run_id})`);
-    await store.updateRun(mine, 'KILLED', Date.now());
-    return rival.info.status === 'FINISHED' ? { action: 'skip', run: rival } : { action: 'busy', run: rival };
-  }
-  if (o.force) for (const f of finished) await store.setTag(f.info.run_id, BNX_TAG.supersededBy, mine);
-  return { action: 'train', runId: mine };
+/** Claim one planned run (see claimRuns). */
+export async function claimRun(
+  store: TrackingStore,
+  study: StudyRef,
+  o: { runKey: string; runName: string } & ClaimOptions,
+): Promise<Claim> {
+  return (await claimRuns(store, study, [{ runKey: o.runKey, runName: o.runName }], o))[0]!;
 }
 
 /** Proof of life for a run being trained; call it every epoch. */
@@ -199,9 +266,14 @@ export function keepAlive(store: TrackingStore, getRunIds: () => string[], o: { 
   return () => clearInterval(timer);
 }
 
-/** Take over a claimed run in the process that trains it (a queue worker): its host:pid becomes the owner. */
+/**
+ * The process that trains a claimed run takes it over when training starts: its host:pid becomes the
+ * owner and the run goes SCHEDULED -> RUNNING (a file store also restarts its clock then, so MLflow's
+ * Duration is the training time; MLflow's REST API cannot move a start time).
+ */
 export async function adoptRun(store: TrackingStore, runId: string): Promise<void> {
   await store.logBatch(runId, { tags: { [BNX_TAG.owner]: ownerId(), [BNX_TAG.heartbeat]: String(Date.now()) } });
+  await store.updateRun(runId, 'RUNNING');
 }
 
 function truncate(s: string, max: number): string {
