@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../util/paths.js';
@@ -127,7 +127,8 @@ describe('bnx run, interrupted', () => {
     const killed = await childRuns(join(cwd, 'mlruns'));
     const finished = killed.children.filter((r) => r.info.status === 'FINISHED');
     expect(finished.length).toBeGreaterThanOrEqual(1);
-    expect(killed.children.some((r) => r.info.status === 'RUNNING')).toBe(true);
+    // The run under way (RUNNING, or SCHEDULED if its process had not adopted it yet) is left orphaned.
+    expect(killed.children.some((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED')).toBe(true);
     expect(existsSync(join(cwd, 'reports/tiny'))).toBe(false);
 
     const resumed = bnx(cwd, ['run', 'tiny.yaml']);
@@ -138,8 +139,8 @@ describe('bnx run, interrupted', () => {
     expect(finishedAfter).toHaveLength(4);
     // The runs that had finished are the same records, not retrained copies.
     for (const f of finished) expect(finishedAfter.map((r) => r.info.run_id)).toContain(f.info.run_id);
-    // The orphaned RUNNING record was closed as KILLED, not left behind.
-    expect(after.children.filter((r) => r.info.status === 'RUNNING')).toHaveLength(0);
+    // The orphaned records were closed as KILLED, not left behind.
+    expect(after.children.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED')).toHaveLength(0);
     expect(readdirSync(join(cwd, 'reports/tiny'))).toContain('summary.json');
   });
 });
@@ -174,6 +175,32 @@ describe('bnx run: a study is a cache of runs', () => {
     const report = bnx(cwd, ['report', 'tiny.yaml', '--set', 'seeds=[2]', '--json']);
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.parse(report.stdout).runs.map((r: { seed: number; status: string }) => `${r.seed}:${r.status}`)).toEqual(['2:FINISHED', '2:FINISHED']);
+  });
+
+  it('a copied project (with ./mlruns) reports from its own files; a damaged meta.yaml is skipped, named', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'bnx-copied-'));
+    cpSync(cwd, copy, { recursive: true });
+    rmSync(join(copy, 'reports'), { recursive: true, force: true });
+    rmSync(join(cwd, 'mlruns'), { recursive: true, force: true, maxRetries: 3 }); // the original is gone: moved
+    try {
+      const report = bnx(copy, ['report', 'tiny.yaml', '--set', 'seeds=[1, 2]', '--json']);
+      expect(report.code, report.stderr).toBe(0);
+      const summary = JSON.parse(report.stdout);
+      expect(summary.runs.every((r: { onnx: { path: string } | null }) => r.onnx && existsSync(join(copy, r.onnx.path)))).toBe(true);
+      expect(readFileSync(join(copy, 'reports/tiny/index.html'), 'utf8')).toContain('onnx');
+      cpSync(join(copy, 'mlruns'), join(cwd, 'mlruns'), { recursive: true }); // put the original back, undamaged
+      // One run record damaged: the report goes on without it and names the file.
+      const { children } = await childRuns(join(copy, 'mlruns'));
+      const victim = children.find((r) => r.info.status === 'FINISHED')!;
+      const meta = join(copy, 'mlruns', victim.info.experiment_id, victim.info.run_id, 'meta.yaml');
+      writeFileSync(meta, 'status: [unclosed\n');
+      const damaged = bnx(copy, ['report', 'tiny.yaml', '--set', 'seeds=[1, 2]']);
+      expect(damaged.code, damaged.stderr).toBe(0);
+      expect(damaged.stderr).toContain(`skipping a run whose ${meta} is damaged`);
+      expect(damaged.stderr).not.toMatch(/YAMLParseError|\n\s+at /);
+    } finally {
+      if (!existsSync(join(cwd, 'mlruns'))) cpSync(join(copy, 'mlruns'), join(cwd, 'mlruns'), { recursive: true });
+    }
   });
 
   it('trains two variants with the same resolved config once', () => {

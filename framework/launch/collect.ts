@@ -15,7 +15,13 @@ function pick(runs: Run[]): Run | undefined {
   return [...runs].sort((a, b) => rank(b) - rank(a) || b.info.start_time - a.info.start_time)[0];
 }
 
-function localArtifactPath(run: Run, rel: string): string | null {
+/**
+ * A run's artifact on this machine, or null when the store is remote. A file store resolves it (in a
+ * moved or copied store the recorded absolute URI points at the old place).
+ */
+function localArtifactPath(ctx: StudyContext, run: Run, rel: string): string | null {
+  const store = ctx.store as Partial<{ localArtifactPath(runId: string, rel: string): string }>;
+  if (ctx.store.kind === 'file' && store.localArtifactPath) return store.localArtifactPath(run.info.run_id, rel);
   const uri = run.info.artifact_uri;
   if (!uri.startsWith('file://')) return null;
   return `${decodeURIComponent(uri.slice('file://'.length))}/${rel}`;
@@ -84,7 +90,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
     chosen.set(p.key, run);
     const rec = readRunRecord(run);
     const probes = await probesOf(ctx, run);
-    const onnxPath = localArtifactPath(run, ARTIFACT.onnx);
+    const onnxPath = localArtifactPath(ctx, run, ARTIFACT.onnx);
     const reason = rec.failureReason ?? rec.killedReason;
     runs.push({
       key: p.key,
@@ -144,7 +150,7 @@ export async function collectStudy(ctx: StudyContext): Promise<Collected> {
       if (cellsSeen.has(cell)) continue;
       cellsSeen.add(cell);
       const run = chosen.get(p.key)!;
-      let path = localArtifactPath(run, ARTIFACT.onnx);
+      let path = localArtifactPath(ctx, run, ARTIFACT.onnx);
       if (!path) {
         path = join(mkdtempSync(join(tmpdir(), 'bnx-demo-')), `${variant}.onnx`);
         await ctx.store.downloadArtifact(run.info.run_id, ARTIFACT.onnx, path);

@@ -69,7 +69,8 @@ function checkDemo(d: DemoInput): void {
   for (const m of d.models)
     if (!existsSync(m.onnxPath))
       throw new UserError(`report demo: the ONNX model of variant "${m.variant}" is missing: ${m.onnxPath}`, [
-        'fix: re-run the study with export.onnx: true, or drop the demo',
+        // Its run recorded an export (or it would not be in the demo): the file went away since.
+        'the run recorded an ONNX export but the file is gone (deleted, or the store was moved without its artifacts); re-export it with bnx export RUN_KEY, or train it again with bnx run --force',
       ]);
 }
 

@@ -4,7 +4,7 @@
  * file-store.ts: artifacts are plain folders, not MLflow records.
  */
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { atomicCopyFile, atomicWriteFile } from '../util/fs.js';
 import { TEMP_NAME, isDir, tempName } from './file-ops.js';
@@ -21,11 +21,10 @@ export function artifactDirOf(info: RunInfo, runDir: string): string {
       'bnx writes artifacts to local folders (file: URIs); log to an MLflow server with proxied artifacts for remote storage',
     ]);
   }
-  // A store that was moved or copied keeps absolute artifact URIs pointing at its old place;
-  // its own run folder still has the artifacts, so use those (MLflow itself would not find them).
-  if (!existsSync(dir) && dir.endsWith(`${sep}${info.run_id}${sep}artifacts`) && isDir(join(runDir, 'artifacts'))) {
-    dir = join(runDir, 'artifacts');
-  }
+  // A store that was moved or copied keeps absolute artifact URIs pointing at its old place. In
+  // MLflow's default layout (<root>/<experiment>/<run>/artifacts) the artifacts live in the run's
+  // own folder, so resolve them there: a copy never reads or writes the original's files.
+  if (dir.endsWith(`${sep}${basename(dirname(runDir))}${sep}${info.run_id}${sep}artifacts`)) dir = join(runDir, 'artifacts');
   return dir;
 }
 

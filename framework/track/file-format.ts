@@ -81,7 +81,10 @@ export function latestMetric(points: Metric[]): Metric | undefined {
 }
 
 /** A meta.yaml, or null when it is missing or not a mapping. */
-export function readYaml(path: string): RawMeta | null {
+/** Called with a meta.yaml that exists but cannot be read as MLflow's mapping (the record is then skipped). */
+export type OnDamaged = (path: string, why: string) => void;
+
+export function readYaml(path: string, onDamaged?: OnDamaged): RawMeta | null {
   // MLflow retries an empty read (a concurrent non-atomic writer); bnx never writes in place.
   for (let attempt = 0; attempt < 3; attempt++) {
     let text: string;
@@ -91,8 +94,16 @@ export function readYaml(path: string): RawMeta | null {
       return null;
     }
     if (text.trim() !== '') {
-      const v = fromMlflowYaml(text);
-      return v && typeof v === 'object' && !Array.isArray(v) ? (v as RawMeta) : null;
+      let v: unknown;
+      try {
+        v = fromMlflowYaml(text);
+      } catch (err) {
+        onDamaged?.(path, (err as Error).message.split('\n')[0]!);
+        return null;
+      }
+      if (v && typeof v === 'object' && !Array.isArray(v)) return v as RawMeta;
+      onDamaged?.(path, 'not a mapping of keys');
+      return null;
     }
     const until = Date.now() + 100 * (attempt + 1);
     while (Date.now() < until) {

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDir, walkFiles } from './file-ops.js';
-import { EXPERIMENT_ID, TRASH, latestMetric, readMetricFile, readValues, readYaml, type RawMeta } from './file-format.js';
+import { EXPERIMENT_ID, TRASH, latestMetric, readMetricFile, readValues, readYaml, type OnDamaged, type RawMeta } from './file-format.js';
 import { INT_TO_STATUS, TAG, isRunStatus, type DatasetInput, type Experiment, type Run, type RunInfo, type RunStatus } from './types.js';
 
 /** Where a run lives: its experiment's folder (for datasets/) and its own. */
@@ -23,8 +23,8 @@ export function experimentIds(parent: string): string[] {
     .map((e) => e.name);
 }
 
-export function readExperiment(dir: string, id: string): Experiment | null {
-  const meta = readYaml(join(dir, 'meta.yaml'));
+export function readExperiment(dir: string, id: string, onDamaged?: OnDamaged): Experiment | null {
+  const meta = readYaml(join(dir, 'meta.yaml'), onDamaged);
   if (!meta) return null;
   const expId = String(meta.experiment_id);
   if (expId !== id) return null; // MLflow ignores an experiment whose meta disagrees with its folder

@@ -5,6 +5,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, fromMlflowYaml, toMlflowYaml } from './file-store.js';
 import { claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './study.js';
@@ -333,5 +334,57 @@ describe('FileStore safety', () => {
     expect(yamlAt(join(dir, '0/meta.yaml'))).toMatchObject({ experiment_id: '0', name: 'Default', lifecycle_stage: 'active', artifact_location: `file://${dir}/0` });
     expect(readFileSync(join(dir, '0/meta.yaml'), 'utf8')).toContain("experiment_id: '0'");
     expect(existsSync(join(dir, '.trash'))).toBe(true);
+  });
+});
+
+describe('damaged and moved stores', () => {
+  it('skips a run or experiment whose meta.yaml is damaged, naming the file once, and goes on', async () => {
+    const warnings: string[] = [];
+    const root = join(work, 'damaged');
+    const store = new FileStore(root, { warn: (m) => warnings.push(m) });
+    const exp = await store.getOrCreateExperiment('d');
+    const good = await store.createRun(exp, { runName: 'good' });
+    const bad = await store.createRun(exp, { runName: 'bad' });
+    const badMeta = join(root, exp, bad.info.run_id, 'meta.yaml');
+    writeFileSync(badMeta, 'run_id: [unclosed\n  status: {{\n');
+    const found = await store.searchRuns(exp);
+    expect(found.map((r) => r.info.run_id)).toEqual([good.info.run_id]);
+    await store.searchRuns(exp);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`skipping a run whose ${badMeta} is damaged`);
+    expect(readFileSync(badMeta, 'utf8')).toBe('run_id: [unclosed\n  status: {{\n'); // reading never rewrites
+
+    const other = await store.getOrCreateExperiment('other');
+    const expMeta = join(root, other, 'meta.yaml');
+    writeFileSync(expMeta, ': : :\n\t- bad');
+    expect((await store.listExperiments()).map((e) => e.name).sort()).toEqual(['Default', 'd']);
+    expect(warnings.some((w) => w.includes(`skipping an experiment whose ${expMeta} is damaged`))).toBe(true);
+  });
+
+  it('a copied store resolves artifacts in its own folders, and its new runs never point at the original', async () => {
+    const original = join(work, 'orig-store');
+    const store = new FileStore(original);
+    const exp = await store.getOrCreateExperiment('m');
+    const run = await store.createRun(exp, { runName: 'r' });
+    const file = join(work, 'model.onnx');
+    writeFileSync(file, 'weights');
+    await store.logArtifact(run.info.run_id, file, 'model/model.onnx');
+
+    const copy = join(work, 'copied-store');
+    cpSync(original, copy, { recursive: true });
+    const copied = new FileStore(copy);
+    expect(copied.localArtifactPath(run.info.run_id, 'model/model.onnx')).toBe(join(copy, exp, run.info.run_id, 'artifacts/model/model.onnx'));
+    // Writing through the copy changes the copy only.
+    writeFileSync(file, 'retrained');
+    await copied.logArtifact(run.info.run_id, file, 'model/model.onnx');
+    expect(readFileSync(join(original, exp, run.info.run_id, 'artifacts/model/model.onnx'), 'utf8')).toBe('weights');
+    expect(readFileSync(join(copy, exp, run.info.run_id, 'artifacts/model/model.onnx'), 'utf8')).toBe('retrained');
+    const fresh = await copied.createRun(exp, { runName: 'new' });
+    expect(fresh.info.artifact_uri.startsWith(pathToFileURL(copy).href)).toBe(true);
+    // And a moved store (the original gone) still downloads its artifacts.
+    rmSync(original, { recursive: true, force: true });
+    const out = join(work, 'downloaded.onnx');
+    await copied.downloadArtifact(run.info.run_id, 'model/model.onnx', out);
+    expect(readFileSync(out, 'utf8')).toBe('retrained');
   });
 });

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { atomicWriteFile } from '../util/fs.js';
 import { matchesFilter, parseFilter } from './filter.js';
@@ -66,10 +66,26 @@ export class FileStore implements TrackingStore {
   private readonly runLocations = new Map<string, RunLocation>();
   private initialized = false;
 
-  constructor(root: string) {
+  private readonly warned = new Set<string>();
+  private readonly warn: (message: string) => void;
+
+  constructor(root: string, o: { warn?: (message: string) => void } = {}) {
     this.root = resolve(root);
     this.uri = this.root;
+    this.warn = o.warn ?? ((m) => process.stderr.write(`${m}\n`));
   }
+
+  /**
+   * A record whose meta.yaml cannot be read is skipped, as MLflow skips it, and said once: one
+   * damaged file must not stop a study or its report. Reading never rewrites it.
+   */
+  private readonly onDamaged = (path: string, why: string): void => {
+    if (this.warned.has(path)) return;
+    this.warned.add(path);
+    const depth = relative(this.root, path).split(sep).length;
+    const what = depth === 2 ? 'an experiment' : depth === 3 ? 'a run' : 'a record';
+    this.warn(`warning: skipping ${what} whose ${path} is damaged (${why}); fix or move that folder away to silence this`);
+  };
 
   /** `file:///abs/mlruns`, the base of every experiment's artifact_location. */
   get artifactRootUri(): string {
@@ -105,7 +121,7 @@ export class FileStore implements TrackingStore {
   async listExperiments(): Promise<Experiment[]> {
     const out: Experiment[] = [];
     for (const id of experimentIds(this.root)) {
-      const e = readExperiment(join(this.root, id), id);
+      const e = readExperiment(join(this.root, id), id, this.onDamaged);
       if (e && e.lifecycle_stage === 'active') out.push(e);
     }
     return out.sort((a, b) => (b.creation_time ?? 0) - (a.creation_time ?? 0) || a.experiment_id.localeCompare(b.experiment_id));
@@ -113,11 +129,11 @@ export class FileStore implements TrackingStore {
 
   private findExperimentByName(name: string): Experiment | null {
     for (const id of experimentIds(this.root)) {
-      const e = readExperiment(join(this.root, id), id);
+      const e = readExperiment(join(this.root, id), id, this.onDamaged);
       if (e && e.name === name && e.lifecycle_stage === 'active') return e;
     }
     for (const id of experimentIds(join(this.root, TRASH))) {
-      const e = readExperiment(join(this.root, TRASH, id), id);
+      const e = readExperiment(join(this.root, TRASH, id), id, this.onDamaged);
       if (e && e.name === name) {
         throw new TrackingError(
           'RESOURCE_ALREADY_EXISTS',
@@ -190,7 +206,7 @@ export class FileStore implements TrackingStore {
   }
 
   private readRunMeta(runDir: string): RawMeta {
-    const meta = readYaml(join(runDir, 'meta.yaml'));
+    const meta = readYaml(join(runDir, 'meta.yaml'), this.onDamaged);
     if (!meta) throw new TrackingError('INVALID_STATE', `Run folder ${runDir} has no readable meta.yaml`);
     return meta;
   }
@@ -207,7 +223,7 @@ export class FileStore implements TrackingStore {
   async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string> }): Promise<Run> {
     this.ensureRoot();
     const experimentDir = this.experimentDir(experimentId, false);
-    const experiment = experimentDir ? readExperiment(experimentDir, experimentId) : null;
+    const experiment = experimentDir ? readExperiment(experimentDir, experimentId, this.onDamaged) : null;
     if (!experimentDir || !experiment) {
       throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `Could not find experiment with ID ${experimentId}`, 404, [`store: ${this.root}`]);
     }
@@ -236,7 +252,7 @@ export class FileStore implements TrackingStore {
     for (const sub of ['metrics', 'params', 'artifacts', 'tags']) mkdirSync(join(runDir, sub));
     for (const [k, v] of Object.entries(tags)) writeViaTemp(join(runDir, 'tags', k), v, runDir);
     const meta: RawMeta = {
-      artifact_uri: `${experiment.artifact_location}/${runId}/artifacts`,
+      artifact_uri: `${this.experimentArtifactBase(experiment)}/${runId}/artifacts`,
       end_time: null,
       entry_point_name: '',
       experiment_id: experimentId,
@@ -370,6 +386,22 @@ export class FileStore implements TrackingStore {
     return { dir: artifactDirOf(infoFromMeta(this.readRunMeta(loc.runDir), loc.runDir), loc.runDir), runDir: loc.runDir };
   }
 
+  /** Where a run's artifact is on this machine (resolved as logArtifact writes it). */
+  localArtifactPath(runId: string, artifactPath: string): string {
+    return join(this.artifactDir(runId).dir, validateArtifactPath(artifactPath));
+  }
+
+  /**
+   * The artifact base for new runs of an experiment: its artifact_location, unless that is MLflow's
+   * default layout under another root (a moved or copied store), then the same layout under this one.
+   */
+  private experimentArtifactBase(e: Experiment): string {
+    const loc = e.artifact_location;
+    const own = `${this.artifactRootUri}/${e.experiment_id}`;
+    if (loc === own || !loc.startsWith('file:') || !loc.endsWith(`/${e.experiment_id}`)) return loc || own;
+    return own;
+  }
+
   async logArtifact(runId: string, localPath: string, artifactPath: string): Promise<void> {
     const rel = validateArtifactPath(artifactPath);
     const { dir, runDir } = this.artifactDir(runId);
@@ -397,7 +429,7 @@ export class FileStore implements TrackingStore {
     for (const e of readdirSync(experimentDir, { withFileTypes: true })) {
       if (!e.isDirectory() || RESERVED_EXPERIMENT_FOLDERS.has(e.name) || e.name.startsWith('.')) continue;
       const runDir = join(experimentDir, e.name);
-      const meta = readYaml(join(runDir, 'meta.yaml'));
+      const meta = readYaml(join(runDir, 'meta.yaml'), this.onDamaged);
       if (!meta || String(meta.experiment_id) !== experimentId || (meta.lifecycle_stage ?? 'active') !== 'active') continue;
       // Filter on tags before reading metrics: a study's lookups touch many runs, few match.
       let match = true;
