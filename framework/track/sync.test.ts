@@ -10,7 +10,7 @@ import { syncCommand } from './commands.js';
 import { FakeMlflowServer } from './fake-mlflow-server.js';
 import { FileStore } from './file-store.js';
 import { RestStore } from './rest-store.js';
-import { BNX_TAG, claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './study.js';
+import { BNX_TAG, adoptRun, claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './study.js';
 import { syncStore } from './sync.js';
 import type { Run, TrackingStore } from './types.js';
 
@@ -35,6 +35,7 @@ async function makeStudy(dir: string, keys = ['k1', 'k2', 'k3']): Promise<{ stor
   for (const [i, key] of keys.entries()) {
     const c = (await claimRun(store, s, { runKey: key, runName: `v${i}/seed=1` })) as { runId: string };
     ids[key] = c.runId;
+    await adoptRun(store, c.runId); // claimed runs wait SCHEDULED; training starts them
     await logRunRecord(store, c.runId, {
       params: { 'model.norm': `n${i}`, seed: '1' },
       tags: { 'bnx.variant': `v${i}` },

@@ -127,6 +127,10 @@ export async function syncStore(
           }
         }
         let created = false;
+        // A run still waiting for a process is copied once it starts: MLflow's REST API cannot move a
+        // run's start time, and the local store resets it when the run starts, so a copy made while
+        // SCHEDULED would keep the waiting time in its Duration and differ from its source.
+        if (!dest && src.info.status === 'SCHEDULED') continue;
         if (!dest) {
           dest = await createCopy(to, toId, src, toParent, srcParent);
           created = true;
