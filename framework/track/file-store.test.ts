@@ -316,6 +316,19 @@ describe('FileStore safety', () => {
     expect(readFileSync(file, 'utf8')).toBe('1795531760000 0.5 0\n1795531760002 0.25 1\n');
   });
 
+  it('creates a scheduled run SCHEDULED in its first meta.yaml, and starts its clock when it starts', async () => {
+    const store = new FileStore(mkdtempSync(join(tmpdir(), 'bnx-fs-sched-')));
+    const run = await store.createRun(await store.getOrCreateExperiment('e'), { runName: 'r', startTime: 1000, status: 'SCHEDULED' });
+    expect(run.info.status).toBe('SCHEDULED');
+    const meta = readFileSync(join(store.root, run.info.experiment_id, run.info.run_id, 'meta.yaml'), 'utf8');
+    expect(meta).toMatch(/^status: 2$/m);
+    expect(meta).toMatch(/^start_time: 1000$/m);
+    await store.updateRun(run.info.run_id, 'RUNNING');
+    const started = await store.getRun(run.info.run_id);
+    expect(started.info.status).toBe('RUNNING');
+    expect(started.info.start_time).toBeGreaterThan(1000);
+  });
+
   it('creates one experiment when two stores race for the same name', async () => {
     const dir = join(work, 'race');
     mkdirSync(dir);

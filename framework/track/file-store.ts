@@ -220,7 +220,7 @@ export class FileStore implements TrackingStore {
     return buildRun(loc, this.readRunMeta(loc.runDir));
   }
 
-  async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string> }): Promise<Run> {
+  async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string>; status?: 'RUNNING' | 'SCHEDULED' }): Promise<Run> {
     this.ensureRoot();
     const experimentDir = this.experimentDir(experimentId, false);
     const experiment = experimentDir ? readExperiment(experimentDir, experimentId, this.onDamaged) : null;
@@ -264,7 +264,7 @@ export class FileStore implements TrackingStore {
       source_type: SOURCE_TYPE_LOCAL,
       source_version: '',
       start_time: o.startTime ?? Date.now(),
-      status: STATUS_TO_INT.RUNNING,
+      status: STATUS_TO_INT[o.status ?? 'RUNNING'],
       tags: [],
       user_id: tags[TAG.user] ?? currentUser(),
     };

@@ -126,13 +126,19 @@ export class RestStore implements TrackingStore {
     return run;
   }
 
-  async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string> }): Promise<Run> {
+  async createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string>; status?: 'RUNNING' | 'SCHEDULED' }): Promise<Run> {
     const tags = { ...(o.tags ?? {}) };
     // run_name sets mlflow.runName; sending the same value twice is redundant, a different one is MLflow's 400.
     if (tags[TAG.runName] === o.runName) delete tags[TAG.runName];
     const body: Json = { experiment_id: experimentId, run_name: o.runName, start_time: o.startTime ?? Date.now(), tags: kvList(tags) };
     const r = await this.api('POST', 'runs/create', { json: body });
-    return this.remember(parseWireRun((r.run ?? {}) as Json));
+    const run = this.remember(parseWireRun((r.run ?? {}) as Json));
+    // MLflow's runs/create always starts a run RUNNING; a scheduled one is moved at once.
+    if (o.status === 'SCHEDULED') {
+      await this.updateRun(run.info.run_id, 'SCHEDULED');
+      return { ...run, info: { ...run.info, status: 'SCHEDULED' } };
+    }
+    return run;
   }
 
   async logBatch(runId: string, o: { metrics?: Metric[]; params?: Record<string, string>; tags?: Record<string, string> }): Promise<void> {

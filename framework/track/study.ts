@@ -221,11 +221,13 @@ async function claimOne(
       [BNX_TAG.owner]: ownerId(),
       [BNX_TAG.heartbeat]: String(Date.now()),
     },
+    // Waiting for a free process or worker is not training: MLflow shows it SCHEDULED until adoptRun().
+    // Created so, not moved there: a spool drainer copying it in between would give the server a
+    // RUNNING copy with the creation time as its start, which REST can never move.
+    status: 'SCHEDULED',
   });
   opts.onCreated?.(run.info.run_id);
-  // Waiting for a free process or worker is not training: MLflow shows it SCHEDULED until adoptRun().
-  await store.updateRun(run.info.run_id, 'SCHEDULED');
-  onCreate({ ...run, info: { ...run.info, status: 'SCHEDULED' } });
+  onCreate(run);
   if (opts.force) for (const f of finished) await store.setTag(f.info.run_id, BNX_TAG.supersededBy, run.info.run_id);
   return { action: 'train', runId: run.info.run_id };
 }

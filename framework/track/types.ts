@@ -96,7 +96,8 @@ export interface TrackingStore {
   getOrCreateExperiment(name: string, o?: { tags?: Record<string, string> }): Promise<string>;
   /** Active experiments, for sync. */
   listExperiments(): Promise<Experiment[]>;
-  createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string> }): Promise<Run>;
+  /** `status: 'SCHEDULED'` creates a run that waits for a worker; a file store writes it in the run's first meta.yaml, so no reader ever sees it RUNNING first. */
+  createRun(experimentId: string, o: { runName: string; startTime?: number; tags?: Record<string, string>; status?: 'RUNNING' | 'SCHEDULED' }): Promise<Run>;
   logBatch(runId: string, o: { metrics?: Metric[]; params?: Record<string, string>; tags?: Record<string, string> }): Promise<void>;
   logInputs(runId: string, datasets: DatasetInput[]): Promise<void>;
   /** Copy a local file to `artifactPath` (e.g. `model/model.onnx`) under the run's artifact root. */
