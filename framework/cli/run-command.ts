@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BackendName } from '../config/index.js';
-import { type Claimed, type Executor, type RunOutcome, claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, waitForOthers, type StudyContext } from '../launch/index.js';
+import { type Claimed, type Executor, JobFeed, type RunJob, type RunOutcome, claimAll, defaultJobs, executeAll, jobsFor, trackingUriFor, waitForOthers, type StudyContext } from '../launch/index.js';
 import type { Progress, Summary } from '../report/index.js';
 import type { Drainer } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
@@ -119,52 +119,68 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   let claimed: Claimed | undefined;
   try {
     const distinct = ctx.plan.runs.filter((r) => r.sameAs === undefined).length;
+    const { createProgress } = await import('../report/index.js');
+    const numbers = new Map(ctx.plan.runs.filter((r) => r.sameAs === undefined).map((r, i) => [r.key, i + 1]));
+    const feed = new JobFeed<RunJob>();
+    const lanes = o.jobs ?? defaultJobs();
     let lastShown = Date.now();
-    claimed = await claimAll(ctx, {
+    const claiming = claimAll(ctx, {
       force: o.force,
       signal: abort.signal,
+      // Locally, training starts once the first runs are claimed; the rest are claimed meanwhile.
+      // A queue gets the whole plan at once (its workers are elsewhere).
+      firstBatch: o.queue ? undefined : 2 * lanes,
+      batchSize: o.queue ? undefined : 100,
       onCreated: (id) => pending.add(id),
       onProgress: (done, total) => {
-        // A large plan takes a while to claim: say how far it got, about once a second.
-        if (done < total && Date.now() - lastShown < 1000) return;
+        // A large plan claimed before training takes a while: say how far it got, about once a second.
+        if (progress || (done < total && Date.now() - lastShown < 1000)) return;
         if (total >= 200 || Date.now() - lastShown >= 1000) say(`claiming runs: ${done}/${total}`);
         lastShown = Date.now();
       },
-    });
-    if (interrupted) throw new Interrupted();
-    const repeats = claimed.repeats.length;
-    say(
-      `${ctx.plan.study}: ${count(ctx.plan.runs.length, 'run')} planned` +
-        (repeats ? ` (${distinct} distinct: ${repeats} repeat${repeats === 1 ? 's' : ''} an identical config)` : '') +
-        `, ${claimed.skipped.length} already finished, ${claimed.toTrain.length} to train` +
-        (claimed.busy.length ? `, ${claimed.busy.length} being trained by another process (waiting for them)` : '') +
-        ` -> ${ctx.store.uri}`,
-    );
-    const jobs = jobsFor(ctx, claimed.toTrain, { backend: o.backend });
-    const { createProgress } = await import('../report/index.js');
-    progress = o.log
-      ? createProgress({ total: distinct, tty: false, stream: lineStream(o.log) })
-      : createProgress({ total: distinct, tty: process.stderr.isTTY === true, stream: process.stderr });
-    const bar = progress;
-    const numbers = new Map(ctx.plan.runs.filter((r) => r.sameAs === undefined).map((r, i) => [r.key, i + 1]));
-    for (const s of claimed.skipped) bar.runSkipped(s.run.key, numbers.get(s.run.key));
+      onDecided: (c) => {
+        const repeats = ctx.plan.runs.length - distinct;
+        say(
+          `${ctx.plan.study}: ${count(ctx.plan.runs.length, 'run')} planned` +
+            (repeats ? ` (${distinct} distinct: ${repeats} repeat${repeats === 1 ? 's' : ''} an identical config)` : '') +
+            `, ${c.skip} already finished, ${c.train} to train` +
+            (c.busy ? `, ${c.busy} being trained by another process (waiting for them)` : '') +
+            ` -> ${ctx.store.uri}`,
+        );
+      },
+      onBatch: (part) => {
+        progress ??= o.log
+          ? createProgress({ total: distinct, tty: false, stream: lineStream(o.log) })
+          : createProgress({ total: distinct, tty: process.stderr.isTTY === true, stream: process.stderr });
+        for (const s of part.skipped) progress.runSkipped(s.run.key, numbers.get(s.run.key));
+        feed.push(...jobsFor(ctx, part.toTrain, { backend: o.backend }));
+      },
+    }).finally(() => feed.close());
     let backendShown = false;
-    outcomes = await executeAll(ctx, executor, jobs, {
-      started: (job) => bar.runStarted(job.run.key, job.run.name, job.run.config.train.epochs, numbers.get(job.run.key)),
-      epoch: (e) => bar.epochDone(e.key, e.epoch, e.metrics),
+    const executing = executeAll(ctx, executor, feed, {
+      started: (job) => progress!.runStarted(job.run.key, job.run.name, job.run.config.train.epochs, numbers.get(job.run.key)),
+      epoch: (e) => progress!.epochDone(e.key, e.epoch, e.metrics),
       done: (out) => {
         pending.delete(out.runId);
-        bar.runDone(out.key, out.status);
+        progress!.runDone(out.key, out.status);
         if (!backendShown && out.backend) {
           backendShown = true;
           if (out.backend !== 'tensorflow' && out.backend !== 'tensorflow-gpu') {
-            bar.log(`backend: ${out.backend} (install @tensorflow/tfjs-node for native speed: npm install @tensorflow/tfjs-node)`);
+            progress!.log(`backend: ${out.backend} (install @tensorflow/tfjs-node for native speed: npm install @tensorflow/tfjs-node)`);
           }
         }
-        if (out.status !== 'FINISHED' && !interrupted) bar.log(`${out.key}: ${out.status}${out.reason ? ` — ${out.reason}` : ''}`);
+        if (out.status !== 'FINISHED' && !interrupted) progress!.log(`${out.key}: ${out.status}${out.reason ? ` — ${out.reason}` : ''}`);
       },
-      log: (m) => bar.log(m),
+      log: (m) => (progress ? progress.log(m) : say(m)),
     });
+    // Training goes on while the rest is claimed; a claiming error is raised once the runs under way end.
+    const [claimedResult, executed] = await Promise.allSettled([claiming, executing]);
+    if (claimedResult.status === 'rejected') throw claimedResult.reason;
+    if (executed.status === 'rejected') throw executed.reason;
+    claimed = claimedResult.value;
+    outcomes = executed.value;
+    if (interrupted) throw new Interrupted();
+    const bar = progress ?? createProgress({ total: distinct, tty: false, stream: lineStream(say) });
     if (claimed.busy.length && !interrupted) {
       const owners = [...new Set(claimed.busy.map((b) => b.record.data.tags['bnx.owner'] ?? 'unknown'))].join(', ');
       bar.log(`waiting for ${count(claimed.busy.length, 'run')} another process is training (${owners}); Ctrl-C stops waiting, not them`);

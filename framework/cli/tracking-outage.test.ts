@@ -4,7 +4,7 @@
  * restarts like a real server with its database. `bnx run` spools to ./mlruns and copies to the
  * server; the test then compares the two stores run by run.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +84,8 @@ describe('tracking server outages', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'bnx-outage-'));
     writeFileSync(join(cwd, 'outage.yaml'), STUDY);
     const server = new MlflowProcess(await freePort(), join(cwd, 'server-state.json'));
+    // Stopped whatever happens: a failed assertion must not leave the server process behind.
+    onTestFinished(() => server.stop());
     await server.start();
     let downAt = 0;
     let outage: Promise<void> = Promise.resolve();
@@ -107,13 +109,13 @@ describe('tracking server outages', () => {
     expect(count(r.stderr, /reachable again/)).toBe(1);
     expect(r.stderr).toMatch(/runs? spooled to .*mlruns, will retry/);
     await expectSameRecords(join(cwd, 'mlruns'), server.url);
-    await server.stop();
   }, 400_000);
 
   it('a server down for the whole study: exit 0 with a report, and a later bnx sync makes the server equal to the spool', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'bnx-outage-'));
     writeFileSync(join(cwd, 'outage.yaml'), STUDY);
     const server = new MlflowProcess(await freePort(), join(cwd, 'server-state.json'));
+    onTestFinished(() => server.stop());
     const r = await bnx(cwd, ['run', 'outage.yaml', '--jobs', '2', '--tracking-uri', server.url], { BNX_SYNC_INTERVAL: '1', BNX_SYNC_WAIT: '2' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/report: /);
@@ -128,6 +130,5 @@ describe('tracking server outages', () => {
     // Idempotent: a second sync adds nothing.
     const again = spawnSync(process.execPath, [BIN, 'sync', '--to', server.url, '--experiment', 'outage', '--json'], { cwd, encoding: 'utf8', env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, metric_points: 0, artifacts: 0 });
-    await server.stop();
   }, 300_000);
 });

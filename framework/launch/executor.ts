@@ -1,3 +1,4 @@
+import type { JobFeed } from './job-feed.js';
 import type { EpochEvent, RunJob, RunOutcome } from './job.js';
 
 export interface ExecutorEvents {
@@ -12,7 +13,8 @@ export interface ExecutorEvents {
  * drained by `bnx worker`s. The orchestrator plans, claims and reports; executors only execute.
  */
 export interface Executor {
-  execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]>;
+  /** A feed may still be growing (runs claimed while the first train); it ends when closed. */
+  execute(jobs: JobFeed<RunJob>, events: ExecutorEvents): Promise<RunOutcome[]>;
   /** Stop handing out work; runs under way finish as KILLED. */
   interrupt(): void;
   /** Release connections (Redis) so the process can exit. */

@@ -6,6 +6,7 @@
  */
 export { diedOutcome, type RunJob, type EpochEvent, type OnnxFigures, type RunOutcome } from './job.js';
 export type { Executor, ExecutorEvents } from './executor.js';
+export { JobFeed } from './job-feed.js';
 export { LocalExecutor, type ParentMessage, type ChildMessage } from './local.js';
 export { STOP_GRACE_MS, stopChild } from './stop-child.js';
 export { trackingUriFor, gitCommit, claimAll, jobsFor, defaultJobs, executeAll, waitForOthers, type StudyContext, type Claimed } from './orchestrate.js';

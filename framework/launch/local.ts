@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorEvents } from './executor.js';
+import type { JobFeed } from './job-feed.js';
 import { diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from './job.js';
 import { STOP_GRACE_MS, stopChild } from './stop-child.js';
 
@@ -31,35 +32,43 @@ export class LocalExecutor implements Executor {
     for (const c of this.children) void stopChild(c, 'SIGINT', grace);
   }
 
-  async execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]> {
-    const queue = [...jobs];
+  async execute(feed: JobFeed<RunJob>, events: ExecutorEvents): Promise<RunOutcome[]> {
     const outcomes: RunOutcome[] = [];
-    const lanes = Array.from({ length: Math.min(this.jobs, queue.length) }, () => this.lane(queue, outcomes, events));
-    await Promise.all(lanes);
+    await Promise.all(Array.from({ length: this.jobs }, () => this.lane(feed, outcomes, events)));
     return outcomes;
   }
 
-  /** One child process draining the shared queue. A child that dies fails its run and is replaced. */
-  private async lane(queue: RunJob[], outcomes: RunOutcome[], events: ExecutorEvents): Promise<void> {
-    while (queue.length && !this.interrupted) {
-      const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-      this.children.add(child);
-      try {
-        while (queue.length && !this.interrupted) {
-          const job = queue.shift()!;
-          events.started?.(job);
-          const outcome = await this.runOn(child, job, events);
-          outcomes.push(outcome);
-          events.done?.(outcome);
-          // A dead process cannot take the next run: a fresh one is forked for it.
-          if (outcome.kind === 'died' || outcome.kind === 'stopped') break;
+  /**
+   * One child process draining the shared feed, forked when its first job arrives (a lane with no
+   * job never starts a process). A child that dies fails its run and is replaced for the next.
+   */
+  private async lane(feed: JobFeed<RunJob>, outcomes: RunOutcome[], events: ExecutorEvents): Promise<void> {
+    let child: ChildProcess | undefined;
+    try {
+      for (let job = await feed.next(); job !== undefined && !this.interrupted; job = await feed.next()) {
+        if (!child) {
+          child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+          this.children.add(child);
         }
-      } finally {
-        this.children.delete(child);
-        if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
-        if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+        events.started?.(job);
+        const outcome = await this.runOn(child, job, events);
+        outcomes.push(outcome);
+        events.done?.(outcome);
+        // A dead process cannot take the next run: a fresh one is forked for it.
+        if (outcome.kind === 'died' || outcome.kind === 'stopped') {
+          await this.release(child);
+          child = undefined;
+        }
       }
+    } finally {
+      if (child) await this.release(child);
     }
+  }
+
+  private async release(child: ChildProcess): Promise<void> {
+    this.children.delete(child);
+    if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
   }
 
   private runOn(child: ChildProcess, job: RunJob, events: ExecutorEvents): Promise<RunOutcome> {

@@ -10,6 +10,7 @@ import type { LoadedStudy, BackendName } from '../config/index.js';
 import type { PlannedRun, StudyPlan } from '../plan/index.js';
 import type { Run, TrackingStore } from '../track/index.js';
 import type { Executor } from './executor.js';
+import { JobFeed } from './job-feed.js';
 import type { RunJob, RunOutcome } from './job.js';
 
 export interface StudyContext {
@@ -50,36 +51,61 @@ export interface ClaimHooks {
   /** Each run created, as soon as it exists, so an interrupt during claiming can end it. */
   onCreated?: (runId: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Once every run is decided from the first read of the store (before any is created). */
+  onDecided?: (counts: { skip: number; busy: number; train: number }) => void;
+  /** Each batch of claimed runs once final, ready to train (the first holds the reused and busy runs too). */
+  onBatch?: (batch: Claimed) => void;
+  /** New runs per batch after the first (default: all at once). */
+  batchSize?: number;
+  /** New runs in the first batch, so training starts before a large plan is fully claimed. */
+  firstBatch?: number;
   signal?: AbortSignal;
 }
 
 /**
- * Claim every distinct run key of the plan in one pass over the store (see claimRuns): finished
- * anywhere in the experiment -> reused, new -> created SCHEDULED under this study's parent.
+ * Claim every distinct run key of the plan (see claimRuns): finished anywhere in the experiment ->
+ * reused, new -> created SCHEDULED under this study's parent, in batches handed to `onBatch`.
  */
 export async function claimAll(ctx: StudyContext, o: { force?: boolean } & ClaimHooks): Promise<Claimed> {
   const { claimRuns } = await import('../track/index.js');
   const claimed: Claimed = { toTrain: [], skipped: [], busy: [], repeats: [] };
   const distinct = ctx.plan.runs.filter((r) => r.sameAs === undefined);
   claimed.repeats = ctx.plan.runs.filter((r) => r.sameAs !== undefined);
-  const claims = await claimRuns(
+  await claimRuns(
     ctx.store,
     { experimentId: ctx.experimentId, parentRunId: ctx.parentRunId },
     distinct.map((r) => ({ runKey: r.key, runName: r.name })),
-    { force: o.force, onCreated: o.onCreated, onProgress: o.onProgress, signal: o.signal },
+    {
+      force: o.force,
+      onCreated: o.onCreated,
+      onProgress: o.onProgress,
+      onDecided: o.onDecided,
+      signal: o.signal,
+      batchSize: (b) => (b === 0 ? (o.firstBatch ?? o.batchSize) : o.batchSize) ?? distinct.length,
+      onBatch: (batch) => {
+        const part: Claimed = { toTrain: [], skipped: [], busy: [], repeats: [] };
+        for (const { index, claim: c } of batch) {
+          const run = distinct[index]!;
+          if (c.action === 'train') part.toTrain.push({ run, runId: c.runId });
+          else if (c.action === 'skip') part.skipped.push({ run, record: c.run });
+          else part.busy.push({ run, record: c.run });
+        }
+        claimed.toTrain.push(...part.toTrain);
+        claimed.skipped.push(...part.skipped);
+        claimed.busy.push(...part.busy);
+        o.onBatch?.(part);
+      },
+    },
   );
-  distinct.forEach((run, i) => {
-    const c = claims[i];
-    if (!c) return; // not reached before an interrupt
-    if (c.action === 'train') claimed.toTrain.push({ run, runId: c.runId });
-    else if (c.action === 'skip') claimed.skipped.push({ run, record: c.run });
-    else claimed.busy.push({ run, record: c.run });
-  });
   return claimed;
 }
 
+const commits = new Map<string, string | undefined>();
+
 export function jobsFor(ctx: StudyContext, toTrain: Claimed['toTrain'], o: { backend?: BackendName }): RunJob[] {
-  const commit = gitCommit(dirname(resolve(ctx.study.file)));
+  const dir = dirname(resolve(ctx.study.file));
+  if (!commits.has(dir)) commits.set(dir, gitCommit(dir));
+  const commit = commits.get(dir);
   return toTrain.map(({ run, runId }) => ({
     study: ctx.plan.study,
     configSha256: ctx.plan.configSha256,
@@ -103,9 +129,14 @@ export function defaultJobs(): number {
 }
 
 /** Runs the executor; a run whose process died is recorded FAILED so the store never lies. */
-export async function executeAll(ctx: StudyContext, executor: Executor, jobs: RunJob[], events: Parameters<Executor['execute']>[1]): Promise<RunOutcome[]> {
+export async function executeAll(
+  ctx: StudyContext,
+  executor: Executor,
+  jobs: RunJob[] | JobFeed<RunJob>,
+  events: Parameters<Executor['execute']>[1],
+): Promise<RunOutcome[]> {
   const { finishRun, outcomeTags, statusOfKind } = await import('../track/index.js');
-  const outcomes = await executor.execute(jobs, events);
+  const outcomes = await executor.execute(Array.isArray(jobs) ? JobFeed.of(jobs) : jobs, events);
   for (const o of outcomes) {
     // The process could not record its own end: record it here (FAILED if it died, KILLED if stopped).
     if (o.kind !== 'died' && o.kind !== 'stopped') continue;

@@ -6,7 +6,7 @@
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type Executor, type ExecutorEvents, diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from '../launch/index.js';
+import { type Executor, type ExecutorEvents, type JobFeed, diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from '../launch/index.js';
 import { pingRedis } from './connect.js';
 import { storeLedger, type RunLedger } from './ledger.js';
 import { assertTrackingReachable } from './reachability.js';
@@ -84,7 +84,9 @@ export class QueueExecutor implements Executor {
     await this.queue.close().catch(() => {});
   }
 
-  async execute(jobs: RunJob[], events: ExecutorEvents): Promise<RunOutcome[]> {
+  async execute(feed: JobFeed<RunJob>, events: ExecutorEvents): Promise<RunOutcome[]> {
+    // Enqueued together once claimed: workers elsewhere pick them up, so there is no first run to hurry.
+    const jobs = await feed.all();
     const log = this.o.log;
     const outcomes: RunOutcome[] = [];
     if (!jobs.length) {

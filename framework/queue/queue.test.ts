@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EpochEvent, RunJob, RunOutcome } from '../launch/index.js';
+import { type EpochEvent, JobFeed, type RunJob, type RunOutcome } from '../launch/index.js';
 import type { PlannedRun } from '../plan/index.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { UserError } from '../util/errors.js';
@@ -162,14 +162,14 @@ describe('queue with real workers', () => {
 
     const epochs: EpochEvent[] = [];
     const first = await openExecutor(study);
-    const firstDone = first.execute(jobs, { epoch: (e) => epochs.push(e) });
+    const firstDone = first.execute(JobFeed.of(jobs), { epoch: (e) => epochs.push(e) });
     await until('4 jobs waiting', async () => (await jobCount(q, study)) === 4);
 
     // A second `bnx run` of the same study (its own claims, so other run ids) follows the same jobs.
     const ledger = recordingLedger();
     const second = await openExecutor(study, { ledger });
     const secondDone = second.execute(
-      jobs.map((j) => ({ ...j, runId: `${j.runId}-again` })),
+      JobFeed.of(jobs.map((j) => ({ ...j, runId: `${j.runId}-again` }))),
       {},
     );
     await until('the second executor to follow', () => ledger.superseded_.length === 4);
@@ -211,7 +211,7 @@ describe('queue with real workers', () => {
     const ex = await openExecutor(study, { attempts: 2, backoffMs: 0, log: notes });
     const configFail = runJob(study, 1, { behaviour: 'config-fail' });
     const crash = runJob(study, 2, { behaviour: 'crash' });
-    const outcomes = await ex.execute([configFail, crash], {});
+    const outcomes = await ex.execute(JobFeed.of([configFail, crash]), {});
     const byKey = new Map(outcomes.map((o) => [o.key, o]));
 
     expect(byKey.get(configFail.run.key)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/config problem/) });
@@ -223,7 +223,7 @@ describe('queue with real workers', () => {
 
     // The cause is fixed; running the study again must train the failed run, not find the old job.
     const again = await openExecutor(study);
-    const [fixed] = await again.execute([runJob(study, 2, { behaviour: 'ok' }, 'run-failures-2-b')], {});
+    const [fixed] = await again.execute(JobFeed.of([runJob(study, 2, { behaviour: 'ok' }, 'run-failures-2-b')]), {});
     expect(fixed).toMatchObject({ status: 'FINISHED', runId: 'run-failures-2-b' });
     w.proc.kill('SIGINT');
     expect(await w.exited).toBe(0);
@@ -237,7 +237,7 @@ describe('queue with real workers', () => {
     // Held at the gate until A is dead, so the run is under way when its worker dies.
     const gate = join(tmp, `${study}.gate`);
     const job = runJob(study, 1, { epochs: 3, sleep_ms: 20, gate });
-    const done = ex.execute([job], {});
+    const done = ex.execute(JobFeed.of([job]), {});
     const started = await until('worker A to start training', () => trainerLog(log).find((l) => l.event === 'start'));
     expect(started.ppid).toBe(a.proc.pid);
     const b = await startWorker(log);
@@ -271,7 +271,7 @@ describe('queue with real workers', () => {
 
     // Ctrl-C reaches the whole foreground process group: the worker and its training process.
     const a = await startWorker(log, { detached: true });
-    const done = ex.execute([once], {});
+    const done = ex.execute(JobFeed.of([once]), {});
     await until('training to start', () => trainerLog(log).some((l) => l.event === 'start'));
     process.kill(-a.proc.pid!, 'SIGINT');
     await until('the worker to take the Ctrl-C', () => a.output().includes('finishing the run(s) under way'));
@@ -282,7 +282,7 @@ describe('queue with real workers', () => {
 
     const ex2 = await openExecutor(study);
     const b = await startWorker(log, { detached: true });
-    const done2 = ex2.execute([twice], {});
+    const done2 = ex2.execute(JobFeed.of([twice]), {});
     await until('training of the second run', () => trainerLog(log).some((l) => l.event === 'start' && l.key === twice.run.key));
     process.kill(-b.proc.pid!, 'SIGINT');
     await until('the first Ctrl-C to be taken', () => b.output().includes('finishing the run(s) under way'));

@@ -211,10 +211,45 @@ describe('a study is a cache of runs', () => {
     const seen: number[] = [];
     const runs = Array.from({ length: 150 }, (_, i) => ({ runKey: `k${i}`, runName: `r${i}` }));
     const claims = await claimRuns(counting, s, runs, { onProgress: (done) => seen.push(done) });
-    expect(claims.every((c) => c.action === 'train')).toBe(true);
+    expect(claims.every((c) => c?.action === 'train')).toBe(true);
     expect(searches).toBe(2);
     expect(seen[seen.length - 1]).toBe(150);
     expect(seen.length).toBeGreaterThan(10); // progress while claiming, not only at the end
+  });
+
+  it('claims in batches: each batch final (rivals checked) and handed over before the next is created', async () => {
+    const store = new FileStore(join(work, 'batches'));
+    const s = await study(store, 'batches');
+    const done = (await claimRun(store, s, { runKey: 'k3', runName: 'r3' })) as { runId: string };
+    await finishRun(store, done.runId, 'FINISHED');
+    let searches = 0;
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'searchRuns') searches++;
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const runs = Array.from({ length: 25 }, (_, i) => ({ runKey: `k${i}`, runName: `r${i}` }));
+    const batches: { indices: number[]; inStore: number }[] = [];
+    let decided: unknown;
+    const claims = await claimRuns(counting, s, runs, {
+      batchSize: (b) => (b === 0 ? 2 : 10),
+      onDecided: (c) => (decided = c),
+      onBatch: async (batch) => {
+        const inStore = (await store.searchRuns(s.experimentId, { parentRunId: s.parentRunId })).length;
+        batches.push({ indices: batch.map((x) => x.index), inStore });
+      },
+    });
+    expect(decided).toEqual({ skip: 1, busy: 0, train: 24 });
+    // The reused run comes with the first batch; 24 new runs in batches of 2, 10, 10, 2.
+    expect(batches.map((b) => b.indices.length)).toEqual([3, 10, 10, 2]);
+    expect(batches[0]!.indices).toEqual([3, 0, 1]);
+    // Handed over before the next batch exists: the store then holds the finished run and the runs created so far.
+    expect(batches.map((b) => b.inStore)).toEqual([3, 13, 23, 25]);
+    expect(searches).toBe(1 + 4);
+    expect(claims[3]).toMatchObject({ action: 'skip', run: { info: { run_id: done.runId } } });
+    expect(claims.filter((c) => c?.action === 'train')).toHaveLength(24);
   });
 
   it('creates claimed runs SCHEDULED; they become RUNNING, with their clock started, when training starts', async () => {
@@ -247,7 +282,8 @@ describe('a study is a cache of runs', () => {
         if (created.length === 5) abort.abort();
       },
     });
-    expect(claims).toHaveLength(5);
+    expect(claims).toHaveLength(20);
+    expect(claims.filter((c) => c !== undefined)).toHaveLength(5);
     const all = await store.searchRuns(s.experimentId, { parentRunId: s.parentRunId });
     expect(all.map((r) => r.info.run_id).sort()).toEqual([...created].sort());
   });

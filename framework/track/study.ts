@@ -147,30 +147,94 @@ export interface ClaimOptions {
   signal?: AbortSignal;
 }
 
+/** The runs of one claimed batch, final (rivals resolved), by their index in the planned list. */
+export type ClaimBatch = { index: number; claim: Claim }[];
+
+export interface BatchedClaimOptions extends ClaimOptions {
+  /** How many new runs each batch creates; the first may be smaller so training starts at once (default: all in one). */
+  batchSize?: (batch: number) => number;
+  /** Once every run is decided from the first read: how many are reused, busy elsewhere and to train. */
+  onDecided?: (counts: { skip: number; busy: number; train: number }) => void;
+  /** Each batch once final: the first holds every reused and busy run too. The next batch waits for it. */
+  onBatch?: (batch: ClaimBatch) => void | Promise<void>;
+}
+
 /**
- * Decide what to do with each planned run, reading the store twice in all (not once per run). A run
- * key FINISHED anywhere in the experiment (under any parent: another seed list, another report
- * setting) -> skip (unless force); absent, FAILED or KILLED -> a new child of this study's parent,
- * created SCHEDULED (it becomes RUNNING when it starts training); RUNNING/SCHEDULED -> busy while its
- * owner lives, else marked KILLED and claimed again. Then one more read: where another process claimed
- * the same key first (oldest claim wins, as every process sees it), this one yields.
+ * Decide what to do with each planned run, reading the store once for the decisions and once more
+ * per batch of new runs (not once per run). A run key FINISHED anywhere in the experiment (under
+ * any parent: another seed list, another report setting) -> skip (unless force); absent, FAILED or
+ * KILLED -> a new child of this study's parent, created SCHEDULED (it becomes RUNNING when it starts
+ * training); RUNNING/SCHEDULED -> busy while its owner lives, else marked KILLED and claimed again.
+ * After each batch is created, one more read: where another process claimed the same key first
+ * (oldest claim wins, as every process sees it), this one yields. Batches let a large plan start
+ * training after its first few runs instead of after creating all of them.
  */
 export async function claimRuns(
   store: TrackingStore,
   study: StudyRef,
   runs: { runKey: string; runName: string }[],
-  o: ClaimOptions = {},
-): Promise<Claim[]> {
+  o: BatchedClaimOptions = {},
+): Promise<(Claim | undefined)[]> {
   const before = await runsByKey(store, study.experimentId);
-  const claims: Claim[] = [];
-  const created = new Map<number, Run>();
-  const every = Math.max(1, Math.floor(runs.length / 100));
-  for (const [i, r] of runs.entries()) {
+  const now = Date.now();
+  const decisions = runs.map((r) => decide(before.get(r.runKey) ?? [], o, now));
+  const toCreate = decisions.flatMap((d, i) => (d.action === 'create' ? [i] : []));
+  o.onDecided?.({ skip: count(decisions, 'skip'), busy: count(decisions, 'busy'), train: toCreate.length });
+  const claims: (Claim | undefined)[] = decisions.map((d) => (d.action === 'create' ? undefined : d));
+  let batch: ClaimBatch = claims.flatMap((c, index) => (c ? [{ index, claim: c }] : []));
+  let done = 0;
+  const every = Math.max(1, Math.floor(toCreate.length / 100));
+  for (let b = 0, next = 0; next < toCreate.length || b === 0; b++) {
+    const size = Math.max(1, o.batchSize?.(b) ?? toCreate.length);
+    const created = new Map<number, Run>();
+    for (const i of toCreate.slice(next, next + size)) {
+      if (o.signal?.aborted) break;
+      const d = decisions[i] as Extract<Decision, { action: 'create' }>;
+      const run = await createClaim(store, study, runs[i]!, d, o);
+      created.set(i, run);
+      claims[i] = { action: 'train', runId: run.info.run_id };
+      done++;
+      if (done % every === 0 || done === toCreate.length) o.onProgress?.(done, toCreate.length);
+    }
+    next += size;
+    if (created.size) await yieldToRivals(store, study, runs, before, created, claims, o);
+    batch = [...batch, ...[...created.keys()].map((index) => ({ index, claim: claims[index]! }))];
+    if (batch.length) await o.onBatch?.(batch);
+    batch = [];
     if (o.signal?.aborted) break;
-    claims.push(await claimOne(store, study, r, before.get(r.runKey) ?? [], o, (run) => created.set(i, run)));
-    if ((i + 1) % every === 0 || i + 1 === runs.length) o.onProgress?.(i + 1, runs.length);
   }
-  if (created.size === 0 || o.signal?.aborted) return claims;
+  // One per planned run, in its order; undefined for a run not reached before an interrupt.
+  return claims;
+}
+
+type Decision = Claim | { action: 'create'; finished: Run[]; dead: { run: Run; reason: string }[] };
+
+const count = (ds: Decision[], action: Decision['action']): number => ds.filter((d) => d.action === action).length;
+
+/** What one planned run needs, from its records in the experiment (pure). */
+function decide(siblings: Run[], opts: ClaimOptions, now: number): Decision {
+  const finished = siblings.filter((r) => r.info.status === 'FINISHED').sort(byStart);
+  if (finished.length && !opts.force) return { action: 'skip', run: finished[finished.length - 1]! };
+  const active = siblings.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED');
+  const dead: { run: Run; reason: string }[] = [];
+  for (const r of active) {
+    const reason = ownerGone(r, now, opts);
+    if (reason === null) return { action: 'busy', run: r };
+    dead.push({ run: r, reason });
+  }
+  return { action: 'create', finished, dead };
+}
+
+/** Where another process claimed the same key first (oldest claim wins, as every process sees it), this one yields. */
+async function yieldToRivals(
+  store: TrackingStore,
+  study: StudyRef,
+  runs: { runKey: string }[],
+  before: Map<string, Run[]>,
+  created: Map<number, Run>,
+  claims: (Claim | undefined)[],
+  o: ClaimOptions,
+): Promise<void> {
   const after = await runsByKey(store, study.experimentId);
   for (const [i, mine] of created) {
     const known = new Set((before.get(runs[i]!.runKey) ?? []).map((r) => r.info.run_id));
@@ -185,33 +249,21 @@ export async function claimRuns(
     await store.updateRun(mine.info.run_id, 'KILLED', Date.now());
     claims[i] = rival.info.status === 'FINISHED' ? { action: 'skip', run: rival } : { action: 'busy', run: rival };
   }
-  return claims;
 }
 
-async function claimOne(
+/** A new child for a run to train: its dead predecessors marked KILLED first, superseded finished runs tagged (force). */
+async function createClaim(
   store: TrackingStore,
   study: StudyRef,
   o: { runKey: string; runName: string },
-  siblings: Run[],
+  d: Extract<Decision, { action: 'create' }>,
   opts: ClaimOptions,
-  onCreate: (run: Run) => void,
-): Promise<Claim> {
-  const finished = siblings.filter((r) => r.info.status === 'FINISHED').sort(byStart);
-  if (finished.length && !opts.force) return { action: 'skip', run: finished[finished.length - 1]! };
-
+): Promise<Run> {
   const now = Date.now();
-  const active = siblings.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED');
-  const dead: { run: Run; reason: string }[] = [];
-  for (const r of active) {
-    const reason = ownerGone(r, now, opts);
-    if (reason === null) return { action: 'busy', run: r };
-    dead.push({ run: r, reason });
-  }
-  for (const { run, reason } of dead) {
+  for (const { run, reason } of d.dead) {
     await store.setTag(run.info.run_id, BNX_TAG.killedReason, truncate(`owner gone: ${reason}`, LIMITS.tagValueLength));
     await store.updateRun(run.info.run_id, 'KILLED', now);
   }
-
   const run = await store.createRun(study.experimentId, {
     runName: o.runName,
     tags: {
@@ -227,9 +279,8 @@ async function claimOne(
     status: 'SCHEDULED',
   });
   opts.onCreated?.(run.info.run_id);
-  onCreate(run);
-  if (opts.force) for (const f of finished) await store.setTag(f.info.run_id, BNX_TAG.supersededBy, run.info.run_id);
-  return { action: 'train', runId: run.info.run_id };
+  if (opts.force) for (const f of d.finished) await store.setTag(f.info.run_id, BNX_TAG.supersededBy, run.info.run_id);
+  return run;
 }
 
 /** Claim one planned run (see claimRuns). */
