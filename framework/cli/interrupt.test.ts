@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { until } from '../../test-support/until.js';
 import { FileStore } from '../track/index.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
+import { pidAlive } from '../util/pid.js';
 
 const BIN = join(PACKAGE_ROOT, 'dist/framework/cli/main.js');
 
@@ -21,14 +22,8 @@ const childPids = (pid: number): number[] => {
     return [];
   }
 };
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+// Zombies count as gone: a killed process may wait seconds for init to reap it.
+const alive = pidAlive;
 
 describe('Ctrl-C with a training process that cannot react', () => {
   it('kills it after the grace period, exits 130 and records the run KILLED', async () => {
@@ -52,5 +47,27 @@ describe('Ctrl-C with a training process that cannot react', () => {
     expect(child.info.status).toBe('KILLED');
     expect(child.data.tags['mlflow.note.content']).toContain('did not stop within 5 s of the interrupt');
     expect(runs.filter((r) => r.info.status === 'RUNNING')).toEqual([]);
+  }, 240_000);
+
+  it('after kill -9 of bnx itself, its training processes record their runs KILLED and leave without a stack trace', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bnx-orphan-'));
+    writeFileSync(join(cwd, 'o.yaml'), 'name: o\ndataset: { name: fashion-mnist, subset: { train: 4000, test: 500 } }\ntrain: { epochs: 50, batch_size: 32 }\nseeds: [1, 2]\n');
+    const run = spawn(process.execPath, [BIN, 'run', 'o.yaml', '--jobs', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    let err = '';
+    run.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // The trainers inherit this stderr pipe: it closes once the last of them has exited.
+    const allGone = new Promise<void>((r) => run.stderr.once('close', () => r()));
+    await until('an epoch of both runs', () => (err.match(/epoch 1\/50/g) ?? []).length === 2, 120_000);
+    const trainers = childPids(run.pid!);
+    expect(trainers, err).toHaveLength(2);
+    process.kill(run.pid!, 'SIGKILL');
+    await allGone;
+    for (const pid of trainers) expect(alive(pid)).toBe(false);
+    const after = err.slice(err.lastIndexOf('epoch 1/50'));
+    expect(after).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE|\n\s+at /);
+    const store = new FileStore(join(cwd, 'mlruns'));
+    const [exp] = (await store.listExperiments()).filter((e) => e.name === 'o');
+    const children = (await store.searchRuns(exp!.experiment_id, {})).filter((r) => r.data.tags['mlflow.parentRunId']);
+    expect(children.map((r) => r.info.status)).toEqual(['KILLED', 'KILLED']);
   }, 240_000);
 });

@@ -11,8 +11,13 @@ import type { ChildMessage, ParentMessage } from './local.js';
 let current: AbortController | undefined;
 let interrupted = false;
 
+/**
+ * To the parent, while it is there. After a kill -9 of the parent the channel is gone: the run is
+ * still recorded KILLED in the store (see 'disconnect'), so a lost message is no error, and the
+ * callback keeps Node from raising ERR_IPC_CHANNEL_CLOSED as an uncaught 'error' event.
+ */
 const send = (m: ChildMessage): void => {
-  process.send?.(m);
+  if (process.connected) process.send?.(m, undefined, undefined, () => {});
 };
 
 process.on('SIGINT', () => {
