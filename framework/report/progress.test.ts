@@ -116,6 +116,7 @@ test('after halt() on a TTY nothing is drawn over the interrupt message', async 
   const after = out.text().slice(at);
   expect(out.text().slice(0, at)).toMatch(/interrupted: recording the runs under way as KILLED\n$/);
   // Only plain lines follow: no cursor movement or line clearing that would overwrite the message.
+  // eslint-disable-next-line no-control-regex -- the escape character is what this test looks for
   expect(after).not.toMatch(/\u001b|\r/);
   expect(after).toContain('batchnorm seed 1 KILLED');
 });
