@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, fromMlflowYaml, toMlflowYaml } from './file-store.js';
-import { claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './study.js';
+import { claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './index.js';
 import { TrackingError, type DatasetInput } from './types.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

@@ -5,26 +5,30 @@ export { RestStore, type RestOptions } from './rest-store.js';
 export { openStore, openStoreForReading, openStoreWithFallback, openSpooledStore, spoolDir, DEFAULT_STORE_DIR, type SpooledStore } from './open.js';
 export { Drainer, finalWaitMs, type DrainerOptions } from './spool.js';
 export {
-  openStudy,
   claimRun,
   claimRuns,
   runsByKey,
   heartbeat,
   keepAlive,
   adoptRun,
+  ownerGone,
+  STALE_HEARTBEAT_MS,
+  type ClaimOptions,
+  type BatchedClaimOptions,
+  type ClaimBatch,
+} from './claim.js';
+export {
+  openStudy,
   logRunRecord,
   logEpoch,
   finishRun,
   flattenParams,
   installInterruptHandler,
-  ownerGone,
   contextTags,
   ownerId,
   BNX_TAG,
-  STALE_HEARTBEAT_MS,
   type StudyRef,
   type Claim,
-  type ClaimOptions,
 } from './study.js';
 export {
   EPOCH_METRICS,

@@ -11,7 +11,7 @@ import { FileStore } from './file-store.js';
 import { openSpooledStore } from './open.js';
 import { RestStore } from './rest-store.js';
 import { Drainer } from './spool.js';
-import { claimRun, logEpoch, openStudy } from './study.js';
+import { claimRun, logEpoch, openStudy } from './index.js';
 import type { RunStatus } from './types.js';
 
 async function serverRunStatus(server: FakeMlflowServer, runName: string): Promise<string | undefined> {

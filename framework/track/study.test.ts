@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, fromMlflowYaml } from './file-store.js';
-import { adoptRun, BNX_TAG, claimRun, claimRuns, finishRun, flattenParams, heartbeat, keepAlive, logRunRecord, openStudy, ownerGone, type StudyRef } from './study.js';
+import { adoptRun, BNX_TAG, claimRun, claimRuns, finishRun, flattenParams, heartbeat, keepAlive, logRunRecord, openStudy, ownerGone, type StudyRef } from './index.js';
 import { until } from '../../test-support/until.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

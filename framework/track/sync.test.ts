@@ -10,7 +10,7 @@ import { syncCommand } from './commands.js';
 import { FakeMlflowServer } from './fake-mlflow-server.js';
 import { FileStore } from './file-store.js';
 import { RestStore } from './rest-store.js';
-import { BNX_TAG, adoptRun, claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './study.js';
+import { BNX_TAG, adoptRun, claimRun, finishRun, logEpoch, logRunRecord, openStudy } from './index.js';
 import { syncStore } from './sync.js';
 import type { Run, TrackingStore } from './types.js';
 
