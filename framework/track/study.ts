@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { pidAlive } from '../util/pid.js';
 import { ARTIFACT, BNX_TAG } from './run-record.js';
 import { LIMITS, TAG, type DatasetInput, type Run, type RunStatus, type TrackingStore } from './types.js';
 
