@@ -11,7 +11,8 @@ import { CLIENT_JS } from './client.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
 import type { Preprocessing } from './onnx-meta.js';
 import type { Describe } from './stats.js';
-import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+import type { Summary } from './summary.js';
+import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict } from './wording.js';
 
 /** What the page's demo needs, all inline (base64), so file:// needs no fetch. */
 export interface DemoPage {

@@ -2,9 +2,6 @@
 export {
   buildSummary,
   groupLabel,
-  verdict,
-  verdictLines,
-  claimLine,
   finalEpoch,
   type StudyInput,
   type RunRecord,
@@ -22,6 +19,7 @@ export {
   type OnnxParity,
   type RunCounts,
 } from './summary.js';
+export { verdict, verdictLines, claimLine, cellText } from './wording.js';
 export { describe, welch, tQuantile, tTwoSidedP, epochsToReach, type Describe, type Welch, type Interval } from './stats.js';
 export { renderMarkdown } from './markdown.js';
 export { renderHtml, type DemoPage } from './html.js';

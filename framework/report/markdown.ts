@@ -6,7 +6,8 @@ import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { escapeMd as md } from './escape.js';
 import type { Describe } from './stats.js';
 import { probeMarkdown } from './probes.js';
-import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict, type Summary } from './summary.js';
+import type { Summary } from './summary.js';
+import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict } from './wording.js';
 
 const pct = (x: number | null) => fmtPct(x);
 const num = (x: number | null, digits = 3) => (x === null ? 'n/a' : x.toFixed(digits));
