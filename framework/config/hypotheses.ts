@@ -5,12 +5,10 @@
  * and corrects them together (framework/report/claims.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { literalUnion } from './schema-parts.js';
 
 // The same as schema.ts's MatrixValue (restated: schema.ts imports this module).
 const MatrixValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
-
-const literalUnion = <T extends readonly string[]>(values: T, options: { description: string }) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
 export const CLAIM_METRICS = [
   'test_accuracy',

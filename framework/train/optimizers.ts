@@ -12,7 +12,7 @@
  *           mu > 0 ? (buf = mu*buf + g/a; p -= lr*buf) : p -= lr*g/a      (PyTorch alpha = rho)
  *   adagrad g += wd*p; s += g^2; p -= lr * g / (sqrt(s) + eps)
  *
- * Each optimizer reads only the options the schema gives its type (config/schema.ts OPTIMIZER_ACCEPTS).
+ * Each optimizer reads only the options the schema gives its type (config/schema-train.ts OPTIMIZER_ACCEPTS).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig, OptimizerName } from '../config/index.js';
