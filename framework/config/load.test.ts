@@ -87,7 +87,7 @@ describe('broken studies: every problem, located, in one pass', () => {
     [
       'instance norm on an MLP',
       minimal('model: { norm: instance }\n'),
-      ['study.yaml:3:16: instance norm needs image inputs: use it with model.type: cnn (for an MLP use layer or group)'],
+      ['study.yaml:3:16: instance norm needs image inputs: use it with model.type: cnn or resnet (for an MLP use layer or group)'],
     ],
     ['matrix path that does not exist', minimal('matrix:\n  train.optimizer.lrr: [0.1]\n'), ['study.yaml:4:3: matrix key "train.optimizer.lrr" does not exist in the config; check the spelling against the schema']],
     ['matrix path outside run fields', minimal('matrix:\n  seeds: [1]\n'), ['study.yaml:4:3: matrix key "seeds" must be a dotted path inside dataset, model or train (e.g. train.optimizer.lr)']],

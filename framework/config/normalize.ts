@@ -20,6 +20,7 @@ import {
   type DatasetConfig,
   type ModelConfig,
   type NormObject,
+  type ResnetConfig,
   type ScheduleObject,
   type TrainConfig,
 } from './schema.js';
@@ -83,7 +84,7 @@ const runFieldsSchema = (): Schema => (runFields ??= runFieldsJsonSchema());
 /** Run fields after resolution: union values in their object form, conv only on a CNN. */
 export interface ResolvedFields {
   dataset: DatasetConfig;
-  model: Omit<ModelConfig, 'conv' | 'norm'> & { conv?: ConvConfig; norm: NormObject };
+  model: Omit<ModelConfig, 'conv' | 'norm' | 'resnet'> & { conv?: ConvConfig; resnet?: ResnetConfig; norm: NormObject };
   train: Omit<TrainConfig, 'schedule'> & { schedule: ScheduleObject };
 }
 

@@ -36,12 +36,12 @@ export function modelProblems(model: ResolvedFields['model'], written: { norm?: 
       });
     }
   }
-  if (norm.type === 'instance' && model.type !== 'cnn') {
-    out.push({ path: ['model', 'norm'], message: 'instance norm needs image inputs: use it with model.type: cnn (for an MLP use layer or group)' });
+  if (norm.type === 'instance' && model.type === 'mlp') {
+    out.push({ path: ['model', 'norm'], message: 'instance norm needs image inputs: use it with model.type: cnn or resnet (for an MLP use layer or group)' });
   }
   if (norm.type === 'group') {
     const groups = norm.groups!; // the schema's default is written out for group norm
-    const widths = [...(model.conv?.filters ?? []), ...model.hidden];
+    const widths = [...(model.conv?.filters ?? []), ...(model.resnet?.filters ?? []), ...(model.hidden ?? [])];
     const bad = widths.filter((w) => w % groups !== 0);
     if (bad.length) {
       out.push({

@@ -116,10 +116,14 @@ export const NormSchema = Type.Union([literalUnion(NORMS, { description: 'A norm
 
 export const ModelSchema = Type.Object(
   {
-    type: literalUnion(['mlp', 'cnn'] as const, { default: 'mlp', description: 'mlp: dense layers; cnn: conv blocks + dense head.' }),
+    type: literalUnion(['mlp', 'cnn', 'resnet'] as const, {
+      default: 'mlp',
+      description: 'mlp: dense layers; cnn: conv blocks + dense head; resnet: residual network of basic blocks (model.resnet).',
+    }),
     hidden: Type.Array(Type.Integer({ minimum: 1 }), {
       default: [64, 32],
       description: 'Widths of the hidden dense layers (for cnn: the dense head after the conv blocks).',
+      ...appliesWhen('type', ['mlp', 'cnn']),
     }),
     conv: Type.Object(
       {
@@ -133,9 +137,30 @@ export const ModelSchema = Type.Object(
       },
       { ...strict, default: {}, description: 'Conv blocks for type: cnn: Conv -> Norm -> Activation -> Pool.', ...appliesWhen('type', ['cnn']) },
     ),
+    resnet: Type.Object(
+      {
+        blocks: Type.Integer({ minimum: 1, default: 3, description: 'Basic blocks per stage, n: depth 6n + 2 with 3 stages (1: ResNet-8, 3: ResNet-20, 9: ResNet-56).' }),
+        filters: Type.Array(Type.Integer({ minimum: 1 }), {
+          minItems: 1,
+          default: [16, 32, 64],
+          description: 'Channels of each stage; every stage after the first halves the image size (stride 2).',
+        }),
+        shortcut: literalUnion(['zero_pad', 'projection'] as const, {
+          default: 'zero_pad',
+          description: "Where a stage changes the shape: zero_pad (He et al.'s option A: subsampled identity, zero-padded channels) or projection (option B: 1x1 conv + norm).",
+        }),
+      },
+      {
+        ...strict,
+        default: {},
+        description:
+          'ResNet for type: resnet (He et al. 2016, CIFAR-10 variant): a 3x3 conv stem, stages of basic blocks (3x3 conv -> norm -> activation -> 3x3 conv -> norm, plus the shortcut, then the activation), global average pooling, a dense layer. model.norm stands where He et al. put BatchNorm.',
+        ...appliesWhen('type', ['resnet']),
+      },
+    ),
     activation: literalUnion(ACTIVATIONS, { default: 'relu', description: 'Activation after each hidden layer.' }),
     norm: NormSchema,
-    dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Dropout rate after each hidden block.' }),
+    dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Dropout rate after each hidden block (mlp, cnn).', ...appliesWhen('type', ['mlp', 'cnn']) }),
     init: literalUnion(INITIALIZERS, {
       default: 'pytorch',
       description: "Weight initializer. pytorch: PyTorch's Linear/Conv default, weights and biases U(+-1/sqrt(fan_in)).",
@@ -270,6 +295,7 @@ export type ScheduleConfig = Static<typeof ScheduleSchema>;
 /** A schedule in its normalised object form. */
 export type ScheduleObject = Exclude<ScheduleConfig, string>;
 export type ConvConfig = ModelConfig['conv'];
+export type ResnetConfig = ModelConfig['resnet'];
 
 /**
  * What one run trains: the base with its variant, matrix cell and seed applied. A planned run's config
@@ -278,7 +304,7 @@ export type ConvConfig = ModelConfig['conv'];
  */
 export interface RunConfig {
   dataset: DatasetConfig;
-  model: Omit<ModelConfig, 'conv'> & { conv?: ConvConfig };
+  model: Omit<ModelConfig, 'conv' | 'resnet'> & { conv?: ConvConfig; resnet?: ResnetConfig };
   train: TrainConfig;
   seed: number;
 }

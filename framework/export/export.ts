@@ -10,6 +10,7 @@
  *                  ('flat' | 'nchw'), input_shape (JSON, without batch), producer_name 'bnx'
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Preprocessing } from '../data/index.js';
 import { GraphBuilder } from './graph.js';
 import { familyOf, type TensorRef } from '../layers/index.js';
@@ -38,18 +39,21 @@ function valueInfo(name: string, dims: (number | string)[], doc?: string): Value
   return { name, type: { tensorType: { elemType: DATA_TYPE.FLOAT, shape: { dim } } }, ...(doc ? { docString: doc } : {}) };
 }
 
-/** The model's layers as a chain; anything but one input flowing through one layer at a time is refused. */
-function chain(model: LayersModel) {
+/**
+ * The model's layers in graph order (tfjs keeps model.layers topological), each with the layers it
+ * reads (-1: the model input). A chain (MLP, CNN) and a ResNet's skip connections both; shared
+ * layers (one layer applied twice) are refused.
+ */
+function graphOrder(model: LayersModel): { layer: Layer; inputs: number[] }[] {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new Error(`ONNX export: the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; bnx exports single-input, single-output models`);
   }
-  const ls = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  for (const l of ls) {
-    if (l.inboundNodes.length !== 1 || l.inboundNodes[0]!.inboundLayers.length !== 1) {
-      throw new Error(`ONNX export: layer ${l.name} is not part of a simple chain (shared or multi-input layers are not supported)`);
-    }
-  }
-  return ls;
+  const ls = (model.layers as unknown as Layer[]).filter((l) => l.getClassName() !== 'InputLayer');
+  const index = new Map(ls.map((l, i) => [l, i]));
+  return ls.map((l) => {
+    if (l.inboundNodes.length !== 1) throw new Error(`ONNX export: layer ${l.name} is applied ${l.inboundNodes.length} times (shared layers are not supported)`);
+    return { layer: l, inputs: (l.inboundNodes[0]!.inboundLayers as Layer[]).map((p) => index.get(p) ?? -1) };
+  });
 }
 
 export function exportOnnx(model: LayersModel, meta: ExportMeta): Uint8Array {
@@ -76,8 +80,14 @@ export function exportOnnx(model: LayersModel, meta: ExportMeta): Uint8Array {
   }
 
   // Every layer's family first, so an unsupported layer is named before any graph is written.
-  const steps = chain(model).map((layer) => ({ layer, family: familyOf(layer, 'ONNX export') }));
-  for (const { layer, family } of steps) x = family.onnx(layer, x, g);
+  const steps = graphOrder(model).map((s) => ({ ...s, family: familyOf(s.layer, 'ONNX export') }));
+  const input = x;
+  const outs: TensorRef[] = [];
+  steps.forEach(({ layer, family, inputs }, i) => {
+    const [first, ...more] = inputs.map((j) => (j < 0 ? input : outs[j]!));
+    outs[i] = family.onnx(layer, first!, g, more);
+  });
+  x = outs[outs.length - 1] ?? input;
 
   if (x.shape.length !== 1) throw new Error(`ONNX export: the model ends in shape [${x.shape.join(', ')}]; bnx expects [classes] logits`);
   const classes = x.shape[0]!;

@@ -14,9 +14,10 @@
  *               training and inference mode, ONNX parity with onnxruntime and save/load round trips
  * Norm families (norms/) add the builder the model stage calls and their YAML options.
  *
- * Nodes take one input and give one output: the engine runs them as a chain today. A family with
- * several inputs (the residual Add of a ResNet) will add an arity here and the engine a graph order;
- * kernels specialised per backend stay inside the family's node.
+ * Nodes take one input and give one output, except those with an `arity` above 1 (the residual Add
+ * of a ResNet): their other inputs come in `more` and their gradients go out in `dxMore`. The engine
+ * runs a chain as a chain, and any other model in graph order (train/engine.ts); kernels specialised
+ * per backend stay inside the family's node.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
@@ -37,14 +38,20 @@ export interface Node {
   readonly layer: Layer;
   /** Trainable variables, in the layer's order. */
   readonly params: tf.Variable[];
-  forward(x: tf.Tensor, ctx: StepContext): tf.Tensor;
-  /** dL/dx (null when not needed) and dL/dparams in `params` order. Uses state cached by forward. */
-  backward(dy: tf.Tensor, needDx: boolean): { dx: tf.Tensor | null; grads: tf.Tensor[] };
+  /** Inputs the node takes (default 1); inputs after the first arrive in `more`. */
+  readonly arity?: number;
+  forward(x: tf.Tensor, ctx: StepContext, more?: tf.Tensor[]): tf.Tensor;
+  /**
+   * dL/dx (null when not needed) and dL/dparams in `params` order, and for a node of arity > 1 the
+   * gradients of its other inputs in `dxMore`. Uses state cached by forward.
+   */
+  backward(dy: tf.Tensor, needDx: boolean): { dx: tf.Tensor | null; grads: tf.Tensor[]; dxMore?: (tf.Tensor | null)[] };
   /** Write state the node keeps outside the layer's variables (running statistics) into them. */
   syncState?(): void;
 }
 
-export type Converter = (layer: Layer, x: TensorRef, g: OnnxGraph) => TensorRef;
+/** A layer's ONNX nodes; `more` holds the inputs after the first (the residual Add). */
+export type Converter = (layer: Layer, x: TensorRef, g: OnnxGraph, more?: TensorRef[]) => TensorRef;
 
 /** A model the generated tests build (through the model stage) to exercise a family. */
 export interface FamilyExample {

@@ -14,6 +14,8 @@ export { denseForward, denseKernelFits, denseWeightGrad } from './dense/dense-ke
 export { conv2dLayer, Conv2DNode } from './conv2d/conv2d.js';
 export { conv2dFilterGrad, conv2dFilterGradByConv, conv2dInputGrad } from './conv2d/conv-grads.js';
 export { poolLayer } from './pooling.js';
+export { addLayer, AddNode, globalPoolLayer } from './residual/residual.js';
+export { Subsample, subsampleLayer } from './residual/subsample.js';
 export { flattenLayer } from './flatten.js';
 export { dropoutLayer } from './dropout.js';
 export { ACTIVATION_LAYERS, LEAKY_RELU_SLOPE, ActivationNode } from './activations/activations.js';

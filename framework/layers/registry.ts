@@ -22,6 +22,7 @@ import { none } from './norms/none.js';
 import type { NormName } from './norms/options.js';
 import { rms } from './norms/rms.js';
 import { pooling } from './pooling.js';
+import { residual } from './residual/residual.js';
 
 export const NORM_FAMILIES: { readonly [K in NormName]: NormFamily & { name: K } } = {
   none: none as NormFamily & { name: 'none' },
@@ -41,6 +42,7 @@ export const LAYER_FAMILIES: readonly LayerFamily[] = [
   flatten,
   dropout,
   activations,
+  residual,
   ...new Set(Object.values(NORM_FAMILIES).flatMap((n) => (n.layers ? [n.layers] : []))),
 ];
 

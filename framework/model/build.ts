@@ -18,6 +18,7 @@ type ModelConfig = RunConfig['model'];
 import { UserError } from '../util/errors.js';
 import { ACTIVATION_LAYERS, NORM_FAMILIES, conv2dLayer, denseLayer, dropoutLayer, flattenLayer, poolLayer, resolveNorm, type NormSpec } from '../layers/index.js';
 import { initValues, layerSeeds } from './initializers.js';
+import { resnetModel } from './resnet.js';
 
 function block(out: Layer[], prefix: string, channels: number, kind: 'dense' | 'conv', model: ModelConfig, norm: NormSpec): void {
   const normLayer = () => NORM_FAMILIES[norm.type].build(norm, { channels, kind, name: `${prefix}_norm` });
@@ -66,10 +67,13 @@ export function modelLayers(model: ModelConfig, inputShape: number[], numClasses
   return out;
 }
 
-/** Build the model and initialize every Dense/Conv2D from the run seed (see initializers.ts). */
+/**
+ * Build the model and initialize every Dense/Conv2D from the run seed (see initializers.ts), in
+ * layer order (a ResNet: model/resnet.ts, a tfjs functional model in topological order).
+ */
 export function buildModel(model: ModelConfig, inputShape: number[], numClasses: number, seed: number): LayersModel {
-  const ls = modelLayers(model, inputShape, numClasses);
-  const m = sequential({ layers: ls });
+  const m = model.type === 'resnet' ? resnetModel(model, inputShape, numClasses) : sequential({ layers: modelLayers(model, inputShape, numClasses) });
+  const ls = m.layers as unknown as Layer[];
   const weighted = ls.filter((l) => l.getClassName() === 'Dense' || l.getClassName() === 'Conv2D');
   const seeds = layerSeeds(seed, weighted.length);
   weighted.forEach((l, i) => {

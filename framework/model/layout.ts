@@ -1,6 +1,6 @@
 /**
- * How a model takes its input, derived once from the model config: a CNN takes images (NHWC in tfjs,
- * exported as NCHW), an MLP flat vectors. The data stage, the exporter and evaluation all ask here.
+ * How a model takes its input, derived once from the model config: a CNN or ResNet takes images
+ * (NHWC in tfjs, exported as NCHW), an MLP flat vectors. The data stage, the exporter and evaluation all ask here.
  */
 import type { ModelConfig } from '../config/index.js';
 
@@ -12,5 +12,5 @@ export interface InputLayout {
 }
 
 export function inputLayout(model: Pick<ModelConfig, 'type'>): InputLayout {
-  return model.type === 'cnn' ? { data: 'image', onnx: 'nhwc' } : { data: 'flat', onnx: 'flat' };
+  return model.type === 'mlp' ? { data: 'flat', onnx: 'flat' } : { data: 'image', onnx: 'nhwc' };
 }

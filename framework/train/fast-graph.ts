@@ -55,6 +55,8 @@ export class FastGraph {
     let weighted = false;
     for (const l of model.layers) {
       const layer = l as unknown as Layer;
+      // A functional model (a ResNet: InputLayer first, skip connections) is not a chain: tf engine.
+      if (layer.getClassName() === 'InputLayer') return null;
       const family = familyOf(layer, 'engine');
       const node: FastNode | null = family.fast?.(layer, { mem, input: act, rows, needDx: weighted }) ?? null;
       if (!node) return null;
