@@ -29,7 +29,10 @@ const ctx = () => ({ training: true, dropoutRng: rngFor(4, 'fast-dropout') });
 
 function rows(n: number, seed: number, features = 784): { x: Float32Array; y: Uint8Array } {
   const rng = rngFor(seed, 'fast-graph-test');
-  return { x: Float32Array.from({ length: n * features }, () => rng()), y: Uint8Array.from({ length: n }, () => Math.floor(rng() * 10)) };
+  // image-like: a zero border (whole zero blocks, which the first layer's weight gradient skips) and
+  // half of the other inputs zero
+  const x = Float32Array.from({ length: n * features }, (_, i) => (i % features < 100 || rng() < 0.5 ? 0 : rng()));
+  return { x, y: Uint8Array.from({ length: n }, () => Math.floor(rng() * 10)) };
 }
 
 const MODELS: Record<string, Record<string, unknown>> = {

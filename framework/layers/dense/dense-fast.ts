@@ -26,6 +26,8 @@ export class DenseFast implements FastNode {
   private readonly wt: Region | null;
   private readonly zero: Region | null;
   private readonly dx: Region | null;
+  /** Scratch for wgrad_skip's row list (the first weighted layer, whose input is the data). */
+  private readonly skipRows: Region | null;
   private k!: DenseKernels;
   constructor(
     readonly layer: Layer,
@@ -47,6 +49,9 @@ export class DenseFast implements FastNode {
     this.wt = b.needDx ? b.mem.buffer(this.N * this.K) : null;
     this.zero = b.needDx ? b.mem.buffer(this.K) : null;
     this.dx = b.needDx ? b.mem.buffer(b.rows * this.K) : null;
+    // Input data (images) is often half zeros: the weight gradient skips the all-zero row blocks
+    // (38% of FashionMNIST's 4-pixel blocks), same bits. Hidden layers' inputs rarely have such blocks.
+    this.skipRows = b.needDx ? null : b.mem.buffer(b.rows);
   }
   private readonly biasRegion: { p: Region; g: Region };
   init(): void {
@@ -57,7 +62,8 @@ export class DenseFast implements FastNode {
   }
   backward(rows: number, dOut: Region, needDx: boolean): Region | null {
     const w = this.params[0]!.region;
-    this.k.wgrad(at(this.x.buf), at(dOut), at(w.g), rows, this.K, this.N);
+    if (this.skipRows) this.k.wgrad_skip(at(this.x.buf), at(dOut), at(w.g), rows, this.K, this.N, at(this.skipRows));
+    else this.k.wgrad(at(this.x.buf), at(dOut), at(w.g), rows, this.K, this.N);
     this.k.colsum(at(dOut), at(this.biasRegion.g), rows, this.N);
     if (!needDx || !this.dx) return null;
     this.k.transpose(at(w.p), at(this.wt!), this.K, this.N);

@@ -24,6 +24,8 @@ export interface DenseKernels {
   fwd(x: number, w: number, b: number, out: number, M: number, K: number, N: number, relu: number): void;
   /** g[K,N] = x[M,K]^T @ d[M,N]; K % 4 == 0, N % 8 == 0. Byte offsets. */
   wgrad(x: number, d: number, g: number, M: number, K: number, N: number): void;
+  /** wgrad, skipping rows whose 4 inputs of a k-block are all zero (same bits); rows: M i32 of scratch. */
+  wgrad_skip(x: number, d: number, g: number, M: number, K: number, N: number, rows: number): void;
   /** out[N] = column sums of d[M,N] (rows ascending); N % 4 == 0. */
   colsum(d: number, out: number, M: number, N: number): void;
   /** wt[N,K] = w[K,N]^T. */
