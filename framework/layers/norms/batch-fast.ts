@@ -8,10 +8,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { StepContext } from '../family.js';
-import { at, type Act, type FastBuild, type FastNode, type FastParam } from '../fast-node.js';
-import type { KernelMemory, Region } from '../kernel-memory.js';
+import { at, type FastBuild } from '../fast-node.js';
+import type { Region } from '../kernel-memory.js';
 import { WASM_BASE64 } from './batch.wasm.js';
-import { affine, type Affine } from './norm-fast.js';
+import { NormFast } from './norm-fast.js';
 
 interface Kernels {
   bn_train(x: number, y: number, xh: number, mean: number, v: number, inv: number, gamma: number, beta: number, M: number, S: number, eps: number): void;
@@ -39,40 +39,21 @@ export interface BatchNormState {
   syncState(): void;
 }
 
-export class BatchNormFast implements FastNode {
-  readonly out: Act;
-  readonly params: FastParam[];
-  private readonly mem: KernelMemory;
-  private readonly x: Act;
-  private readonly aff: Affine;
-  private readonly xhat: Region;
+export class BatchNormFast extends NormFast<Kernels> {
   private readonly mean: Region;
   private readonly variance: Region;
   private readonly inv: Region;
-  private readonly dx: Region | null;
-  private k!: Kernels;
   constructor(
-    readonly layer: Layer,
+    layer: Layer,
     gamma: tf.Variable | null,
     beta: tf.Variable | null,
     private readonly state: BatchNormState,
     b: FastBuild,
   ) {
-    this.mem = b.mem;
-    this.x = b.input;
-    const { stride, width } = b.input;
-    this.aff = affine(b.mem, gamma, beta, width, stride);
-    this.params = this.aff.params;
-    this.out = { ...b.input, buf: b.mem.buffer(b.rows * stride) };
-    this.xhat = b.mem.buffer(b.rows * stride);
-    this.mean = b.mem.buffer(stride);
-    this.variance = b.mem.buffer(stride);
-    this.inv = b.mem.buffer(stride);
-    this.dx = b.needDx ? b.mem.buffer(b.rows * stride) : null;
-  }
-  init(): void {
-    this.k = this.mem.instantiate<Kernels>(WASM_BASE64);
-    this.aff.init();
+    super(layer, gamma, beta, b, WASM_BASE64);
+    this.mean = b.mem.buffer(b.input.stride);
+    this.variance = b.mem.buffer(b.input.stride);
+    this.inv = b.mem.buffer(b.input.stride);
   }
   forward(rows: number, ctx: StepContext): void {
     const { aff, k, x } = this;

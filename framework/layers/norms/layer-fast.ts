@@ -5,46 +5,27 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import { at, type Act, type FastBuild, type FastNode, type FastParam } from '../fast-node.js';
-import type { KernelMemory, Region } from '../kernel-memory.js';
+import { at, type FastBuild } from '../fast-node.js';
+import type { Region } from '../kernel-memory.js';
 import { WASM_BASE64 } from './layer.wasm.js';
-import { affine, type Affine } from './norm-fast.js';
+import { NormFast } from './norm-fast.js';
 
 interface Kernels {
   ln_fwd(x: number, y: number, xh: number, inv: number, gamma: number, beta: number, M: number, S: number, C: number, eps: number): void;
   ln_bwd(dy: number, xh: number, inv: number, gamma: number, dx: number, dgamma: number, dbeta: number, M: number, S: number, C: number, needDx: number): void;
 }
 
-export class LayerNormFast implements FastNode {
-  readonly out: Act;
-  readonly params: FastParam[];
-  private readonly mem: KernelMemory;
-  private readonly x: Act;
-  private readonly aff: Affine;
-  private readonly xhat: Region;
+export class LayerNormFast extends NormFast<Kernels> {
   private readonly inv: Region;
-  private readonly dx: Region | null;
-  private k!: Kernels;
   constructor(
-    readonly layer: Layer,
+    layer: Layer,
     gamma: tf.Variable | null,
     beta: tf.Variable | null,
     private readonly epsilon: number,
     b: FastBuild,
   ) {
-    this.mem = b.mem;
-    this.x = b.input;
-    const { stride, width } = b.input;
-    this.aff = affine(b.mem, gamma, beta, width, stride);
-    this.params = this.aff.params;
-    this.out = { ...b.input, buf: b.mem.buffer(b.rows * stride) };
-    this.xhat = b.mem.buffer(b.rows * stride);
+    super(layer, gamma, beta, b, WASM_BASE64);
     this.inv = b.mem.buffer(b.rows);
-    this.dx = b.needDx ? b.mem.buffer(b.rows * stride) : null;
-  }
-  init(): void {
-    this.k = this.mem.instantiate<Kernels>(WASM_BASE64);
-    this.aff.init();
   }
   forward(rows: number): void {
     const { aff, x } = this;
