@@ -19,6 +19,7 @@ export const CLAIM_METRICS = [
   'epochs_to_accuracy',
   'auc',
   'divergence_rate',
+  'probe',
 ] as const;
 export type ClaimMetric = (typeof CLAIM_METRICS)[number];
 
@@ -28,7 +29,11 @@ export type ClaimTest = (typeof CLAIM_TESTS)[number];
 export const PAIRED_TESTS: readonly ClaimTest[] = ['paired-t', 'wilcoxon'];
 
 /** Metrics whose per-run value is read at an epoch (final, best or a number). */
-export const EPOCH_METRICS: readonly ClaimMetric[] = ['test_accuracy', 'test_loss', 'train_accuracy', 'train_loss', 'generalization_gap', 'auc'];
+export const EPOCH_METRICS: readonly ClaimMetric[] = ['test_accuracy', 'test_loss', 'train_accuracy', 'train_loss', 'generalization_gap', 'auc', 'probe'];
+
+/** What framework/train/probes.ts measures per layer (`fc1/<name>`) and per model (`model/<name>`). */
+export const PROBE_LAYER_NAMES = ['pre_mean', 'pre_std', 'post_mean', 'post_std', 'dead_fraction', 'grad_norm', 'weight_norm', 'update_ratio', 'ics', 'ics_cosine'] as const;
+export const PROBE_MODEL_NAMES = ['loss', 'loss_range', 'grad_change', 'beta_smoothness'] as const;
 
 export const SelectorSchema = Type.Union(
   [
@@ -61,7 +66,8 @@ export const HypothesisSchema = Type.Object(
         'Per-run figure compared. test_accuracy, test_loss, train_accuracy, train_loss: at `epoch`. generalization_gap: train accuracy - test accuracy at `epoch` ' +
         '(train accuracy is the mean over the epoch\'s batches, with dropout active). epochs_to_accuracy: first epoch whose test accuracy reaches `level` ' +
         '(a run that never does counts as epochs + 1). auc: mean test accuracy over epochs 1..`epoch` (area under the curve / epochs). ' +
-        'divergence_rate: share of runs that failed with a non-finite loss (tested with Fisher\'s exact test).',
+        'divergence_rate: share of runs that failed with a non-finite loss (tested with Fisher\'s exact test). ' +
+        'probe: the probe named by `probe` (needs `probes:` in the study) after epoch `epoch` (final: the last probe).',
     }),
     epoch: Type.Optional(
       Type.Union([literalUnion(['final', 'best'] as const, { description: 'final: the last epoch; best: the best epoch of each run (highest accuracy, lowest loss or gap).' }), Type.Integer({ minimum: 1 })], {
@@ -79,6 +85,12 @@ export const HypothesisSchema = Type.Object(
         minimum: 0,
         description:
           'The claimed difference is at least this much, in the metric\'s units (accuracy as a fraction: 0.05 = 5 points; epochs; loss). Default 0.',
+      }),
+    ),
+    probe: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*/[a-z_]+$',
+        description: 'metric: probe only: <layer>/<name> (fc2/ics, fc1/dead_fraction) or model/<name> (model/loss_range), as logged under probe/.',
       }),
     ),
     test: Type.Optional(

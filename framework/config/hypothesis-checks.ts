@@ -4,7 +4,7 @@
  * and test fit together, and paired tests have a design that pairs runs. Pure; problems carry the
  * config path the loader turns into file:line:col.
  */
-import { defaultTest, EPOCH_METRICS, PAIRED_TESTS, selectorSpec, selects, unpairable, type Hypothesis, type SelectorSpec } from './hypotheses.js';
+import { defaultTest, EPOCH_METRICS, PAIRED_TESTS, PROBE_LAYER_NAMES, PROBE_MODEL_NAMES, selectorSpec, selects, unpairable, type Hypothesis, type SelectorSpec } from './hypotheses.js';
 import { Value } from '@sinclair/typebox/value';
 import { SelectorSchema } from './hypotheses.js';
 import { suggestion as didYouMean, type SchemaProblem } from './messages.js';
@@ -60,6 +60,23 @@ export function hypothesisNameProblems(config: unknown): SchemaProblem[] {
   return out;
 }
 
+/** A claim on a probe: it names one the study measures, at a probe that exists. */
+function probeClaimProblems(config: Experiment, path: string[], h: Hypothesis): SchemaProblem[] {
+  if (h.metric !== 'probe') {
+    return h.probe === undefined ? [] : [{ path: [...path, 'probe'], message: `probe is only used by metric probe (this claim's metric is ${h.metric})` }];
+  }
+  if (h.probe === undefined) return [{ path: [...path, 'metric'], message: 'metric probe needs the probe to compare, e.g. probe: fc2/ics or probe: model/loss_range' }];
+  const out: SchemaProblem[] = [];
+  if (!config.probes) out.push({ path: [...path, 'metric'], message: 'metric probe needs probes measured: add probes: { every: epoch } to the study' });
+  const [layer, name] = [h.probe.slice(0, h.probe.lastIndexOf('/')), h.probe.slice(h.probe.lastIndexOf('/') + 1)];
+  const names: readonly string[] = layer === 'model' ? PROBE_MODEL_NAMES : PROBE_LAYER_NAMES;
+  if (!names.includes(name)) out.push({ path: [...path, 'probe'], message: `${layer === 'model' ? 'model' : 'a layer'} has no probe "${name}"; one of: ${names.join(', ')}` });
+  if (h.epoch === 'best') out.push({ path: [...path, 'epoch'], message: 'a probe is read after an epoch number or the final epoch, not best' });
+  if (typeof h.epoch === 'number' && config.probes && config.probes.every !== 'epoch')
+    out.push({ path: [...path, 'epoch'], message: `an epoch number needs probes every epoch (probes.every is ${config.probes.every} steps); use epoch: final` });
+  return out;
+}
+
 /** Every problem of the study's hypotheses (the study itself is schema-valid). */
 export function hypothesisProblems(config: Experiment): SchemaProblem[] {
   const out: SchemaProblem[] = [];
@@ -78,6 +95,7 @@ export function hypothesisProblems(config: Experiment): SchemaProblem[] {
     if (h.epoch !== undefined && !EPOCH_METRICS.includes(h.metric))
       out.push({ path: [...path, 'epoch'], message: `${h.metric} uses every epoch of a run; remove epoch` });
     if (h.epoch === 'best' && h.metric === 'auc') out.push({ path: [...path, 'epoch'], message: 'auc is read at the final epoch or an epoch number, not best' });
+    out.push(...probeClaimProblems(config, path, h));
     if ((test === 'fisher') !== (h.metric === 'divergence_rate'))
       out.push({
         path: [...path, h.test ? 'test' : 'metric'],

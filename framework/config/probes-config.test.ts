@@ -30,3 +30,29 @@ describe('probes in the study', () => {
     ]);
   });
 });
+
+describe('claims on probes', () => {
+  const claim = (fields: string, probes = 'probes: { every: epoch }\n') =>
+    `name: s\ndataset: { name: fashion-mnist }\ntrain: { epochs: 3 }\nvariants: { a: {}, b: { model: { norm: batch } } }\n${probes}hypotheses:\n  c:\n    compare: a\n    against: b\n    direction: lower\n${fields}`;
+
+  test('a probe the study measures, after an epoch or at the end', () => {
+    expect(problems(claim('    metric: probe\n    probe: fc2/ics\n    epoch: 2\n'))).toEqual([]);
+    expect(problems(claim('    metric: probe\n    probe: model/loss_range\n'))).toEqual([]);
+  });
+
+  test('mistakes: no probe named, an unknown probe, no probes measured, best, a probe on another metric', () => {
+    expect(problems(claim('    metric: probe\n'))).toEqual(['11:13: metric probe needs the probe to compare, e.g. probe: fc2/ics or probe: model/loss_range']);
+    expect(problems(claim('    metric: probe\n    probe: fc2/icss\n'))).toEqual([
+      '12:12: a layer has no probe "icss"; one of: pre_mean, pre_std, post_mean, post_std, dead_fraction, grad_norm, weight_norm, update_ratio, ics, ics_cosine',
+    ]);
+    expect(problems(claim('    metric: probe\n    probe: model/ics\n    epoch: best\n'))).toEqual([
+      '12:12: model has no probe "ics"; one of: loss, loss_range, grad_change, beta_smoothness',
+      '13:12: a probe is read after an epoch number or the final epoch, not best',
+    ]);
+    expect(problems(claim('    metric: probe\n    probe: fc1/grad_norm\n', ''))).toEqual(['10:13: metric probe needs probes measured: add probes: { every: epoch } to the study']);
+    expect(problems(claim('    metric: probe\n    probe: fc1/grad_norm\n    epoch: 1\n', 'probes: { every: 50 }\n'))).toEqual([
+      '13:12: an epoch number needs probes every epoch (probes.every is 50 steps); use epoch: final',
+    ]);
+    expect(problems(claim('    metric: test_loss\n    probe: fc1/grad_norm\n'))).toEqual(['12:12: probe is only used by metric probe (this claim\'s metric is test_loss)']);
+  });
+});

@@ -188,3 +188,32 @@ suite('claims and heatmaps in the report', () => {
     expect(renderHtml(m)).toContain('id="heatmap-0"');
   });
 });
+
+suite('claims on probes', () => {
+  // fc2/ics after each epoch (step 0 is the initial model); batchnorm's is larger on every seed
+  const withProbes = input.runs.map((r, i) => ({
+    ...r,
+    probes: { 'fc2/ics': [[0, 9], [100, (r.variant === 'batchnorm' ? 2 : 1) + i * 0.01], [200, (r.variant === 'batchnorm' ? 4 : 1) + i * 0.02]] as [number, number][] },
+  }));
+  const probe = (epoch: Hypothesis['epoch']): Hypothesis => ({ compare: 'batchnorm', against: 'baseline', metric: 'probe', probe: 'fc2/ics', direction: 'higher', ...(epoch ? { epoch } : {}) });
+  const [final, first] = evaluateClaims({ final: probe(undefined), first: probe(1) }, withProbes);
+  const values = (variant: string, k: number) =>
+    withProbes.filter((r) => r.variant === variant && r.status === 'FINISHED').map((r) => r.probes['fc2/ics'][k]![1]);
+
+  test('the probe after the epoch (final: the last probe), tested like any figure', () => {
+    const wf = welchTest(values('batchnorm', 2), values('baseline', 2));
+    expect(final!.effect).toBeCloseTo(wf.effect!, 12);
+    expect(final!.p).toBeCloseTo(wf.p!, 12);
+    expect(final!.probe).toBe('fc2/ics');
+    expect(final!.claim).toBe('batchnorm has a higher probe fc2/ics at the final epoch than baseline');
+    const w1 = welchTest(values('batchnorm', 1), values('baseline', 1));
+    expect(first!.effect).toBeCloseTo(w1.effect!, 12);
+    expect(first!.verdict).toBe('supported');
+  });
+
+  test('runs without probes give no figure', () => {
+    const [c] = evaluateClaims({ c: probe(undefined) }, input.runs);
+    expect(c!.compare.n).toBe(0);
+    expect(c!.verdict).toBe('inconclusive');
+  });
+});

@@ -57,6 +57,8 @@ export interface ClaimResult {
   name: string;
   claim: string;
   metric: ClaimMetric;
+  /** metric probe: the probe compared (`fc2/ics`). */
+  probe?: string;
   epoch: 'final' | 'best' | number | null;
   level: number | null;
   direction: 'higher' | 'lower';
@@ -119,6 +121,7 @@ function runFigure(r: RunRecord, h: Hypothesis): { value: number; censored?: boo
     if (curve.length !== upTo) return undefined; // an epoch is missing: no area
     return { value: curve.reduce((s, e) => s + e.test_accuracy, 0) / upTo };
   }
+  if (h.metric === 'probe') return probeFigure(r, h.probe!, epoch);
   if (epoch === 'final') return { value: figureAt(last, h.metric) };
   if (epoch === 'best') {
     const vs = epochs.map((e) => figureAt(e, h.metric)).filter(Number.isFinite);
@@ -127,6 +130,16 @@ function runFigure(r: RunRecord, h: Hypothesis): { value: number; censored?: boo
   }
   const e = epochs.find((x) => x.epoch === epoch);
   return e ? { value: figureAt(e, h.metric) } : undefined;
+}
+
+/**
+ * A probe's value after an epoch: probes every epoch log one point per epoch after the initial one
+ * (step 0), so epoch N is the N-th point after step 0; final is the last point.
+ */
+function probeFigure(r: RunRecord, probe: string, epoch: 'final' | 'best' | number): { value: number } | undefined {
+  const after = (r.probes?.[probe] ?? []).filter(([step]) => step > 0).sort((a, b) => a[0] - b[0]);
+  const point = epoch === 'final' ? after[after.length - 1] : typeof epoch === 'number' ? after[epoch - 1] : undefined;
+  return point && Number.isFinite(point[1]) ? { value: point[1] } : undefined;
 }
 
 type Scalar = string | number | boolean;
@@ -146,12 +159,14 @@ const METRIC_WORDS: Record<ClaimMetric, string> = {
   epochs_to_accuracy: 'epochs to reach',
   auc: 'area under the test accuracy curve',
   divergence_rate: 'divergence rate',
+  probe: 'probe',
 };
 
 function metricPhrase(h: Hypothesis): string {
   if (h.metric === 'epochs_to_accuracy') return `epochs to reach ${(h.level! * 100).toFixed(1)}% test accuracy`;
   if (h.metric === 'divergence_rate') return METRIC_WORDS.divergence_rate;
   const at = h.epoch === undefined || h.epoch === 'final' ? 'at the final epoch' : h.epoch === 'best' ? 'at its best epoch' : `at epoch ${h.epoch}`;
+  if (h.metric === 'probe') return `probe ${h.probe} ${at}`;
   return h.metric === 'auc' ? `${METRIC_WORDS.auc} up to ${h.epoch === undefined || h.epoch === 'final' ? 'the final epoch' : `epoch ${h.epoch}`}` : `${METRIC_WORDS[h.metric]} ${at}`;
 }
 
@@ -163,6 +178,8 @@ export function fmtEffectNumber(metric: ClaimMetric, x: number): string {
   const sign = x >= 0 ? '+' : '\u2212';
   if (ACCURACY_LIKE.includes(metric)) return `${sign}${Math.abs(x * 100).toFixed(1)}`;
   if (metric === 'epochs_to_accuracy') return `${sign}${Math.abs(x).toFixed(1)}`;
+  // probes span many scales (a dead fraction, a gradient norm of 1e-4): three significant digits
+  if (metric === 'probe') return `${sign}${Number(Math.abs(x).toPrecision(3))}`;
   return `${sign}${Math.abs(x).toFixed(3)}`;
 }
 
@@ -316,6 +333,7 @@ export function evaluateClaims(hypotheses: Record<string, Hypothesis> | undefine
       name,
       claim: h.claim ?? defaultClaim(h),
       metric: h.metric,
+      ...(h.probe !== undefined ? { probe: h.probe } : {}),
       epoch: h.metric === 'epochs_to_accuracy' || h.metric === 'divergence_rate' ? null : (h.epoch ?? 'final'),
       level: h.level ?? null,
       direction: h.direction,
