@@ -72,7 +72,7 @@ describe('hypotheses: mistakes located at file:line:col', () => {
       'unknown metric (schema enum)',
       '  c:\n    compare: batchnorm\n    against: baseline\n    metric: accuracy\n    direction: higher',
       [
-        'study.yaml:13:13: hypotheses.c.metric must be one of: test_accuracy, test_loss, train_accuracy, train_loss, generalization_gap, epochs_to_accuracy, auc, divergence_rate (got "accuracy"); did you mean "test_accuracy"?',
+        'study.yaml:13:13: hypotheses.c.metric must be one of: test_accuracy, test_loss, train_accuracy, train_loss, generalization_gap, epochs_to_accuracy, auc, divergence_rate, probe (got "accuracy"); did you mean "test_accuracy"?',
       ],
     ],
     [
@@ -114,7 +114,7 @@ describe('hypotheses: mistakes located at file:line:col', () => {
       '  c:\n    compare: batchnrom\n    against: baseline\n    metric: test_acc\n    direction: higher',
       [
         'study.yaml:11:14: compare names variant "batchnrom", which the study does not have; did you mean "batchnorm"? (variants: baseline, batchnorm)',
-        'study.yaml:13:13: hypotheses.c.metric must be one of: test_accuracy, test_loss, train_accuracy, train_loss, generalization_gap, epochs_to_accuracy, auc, divergence_rate (got "test_acc")',
+        'study.yaml:13:13: hypotheses.c.metric must be one of: test_accuracy, test_loss, train_accuracy, train_loss, generalization_gap, epochs_to_accuracy, auc, divergence_rate, probe (got "test_acc")',
       ],
     ],
     [
