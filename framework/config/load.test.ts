@@ -54,9 +54,14 @@ describe('broken studies: every problem, located, in one pass', () => {
       "another norm's options, each located",
       minimal('model: { norm: { type: batch, groups: 4, r_max: 2 } }\n'),
       [
-        'study.yaml:3:31: model.norm.groups is not an option of norm batch (its options: epsilon, position, affine, momentum)',
-        'study.yaml:3:42: model.norm.r_max is not an option of norm batch (its options: epsilon, position, affine, momentum)',
+        'study.yaml:3:31: "groups" does not apply to norm batch (it is an option of group); batch accepts: epsilon, position, affine, momentum',
+        'study.yaml:3:42: "r_max" does not apply to norm batch (it is an option of batch_renorm); batch accepts: epsilon, position, affine, momentum',
       ],
+    ],
+    [
+      'an option of another norm type (momentum on layer), with what layer accepts',
+      minimal('model: { norm: { type: layer, momentum: 0.1 } }\n'),
+      ['study.yaml:3:31: "momentum" does not apply to norm layer (it is an option of batch, batch_renorm); layer accepts: epsilon, position, affine'],
     ],
     ['dataset enum', 'name: s\ndataset: { name: fashion }\n', ['study.yaml:2:18: dataset.name must be one of: fashion-mnist, mnist, cifar-10 (got "fashion"); did you mean "fashion-mnist"?']],
     ['wrong type', minimal('train: { epochs: five }\n'), ['study.yaml:3:18: train.epochs must be an integer (got "five")']],

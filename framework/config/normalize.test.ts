@@ -17,13 +17,15 @@ describe('normalizeConfig: one spelling per computation', () => {
     expect(norm({}).train.optimizer).toEqual({ type: 'sgd', lr: 0.01, momentum: 0, nesterov: false, weight_decay: 0 });
   });
 
-  it('drops options without effect: conv on an MLP, other norms\' options, the implicit none', () => {
+  it('drops options without effect (conv on an MLP); the schema refuses another norm\'s options', () => {
     const mlp = norm({ model: { conv: { filters: [4], kernel_size: 5, pool: 'avg' } } });
     expect(mlp.model).not.toHaveProperty('conv');
     expect(mlp).toEqual(norm({}));
     expect(norm({ model: { type: 'cnn' } }).model.conv).toEqual({ filters: [16, 32], kernel_size: 3, pool: 'max' });
-    expect(norm({ model: { norm: { type: 'batch', groups: 4 } } })).toEqual(norm({ model: { norm: 'batch' } }));
-    expect(norm({ model: { norm: { type: 'none', position: 'post' } } }).model.norm).toEqual({ type: 'none' });
+    expect(() => norm({ model: { norm: { type: 'batch', groups: 4 } } })).toThrow(/invalid patch/);
+    expect(() => norm({ model: { norm: { type: 'none', position: 'post' } } })).toThrow(/invalid patch/);
+    expect(norm({ model: { norm: { type: 'batch', momentum: 0.1 } } })).toEqual(norm({ model: { norm: 'batch' } }));
+    expect(norm({ model: { norm: 'none' } }).model.norm).toEqual({ type: 'none' });
     expect(norm({ model: { norm: 'layer' } }).model.norm).not.toHaveProperty('momentum');
   });
 

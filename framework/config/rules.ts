@@ -3,7 +3,6 @@
  * against group counts, conv blocks against the image size, the batch against the data. Pure: the
  * data's shape comes in from the caller (framework/data reads it), so this stays file-free.
  */
-import { foreignNormOptions } from '../layers/options.js';
 import type { SchemaProblem } from './messages.js';
 import type { ResolvedFields } from './normalize.js';
 import type { DatasetConfig, RunConfig } from './schema.js';
@@ -24,18 +23,6 @@ export interface DataShape {
 export function modelProblems(model: ResolvedFields['model'], written: { norm?: unknown } = {}): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   const norm = model.norm;
-  // The object form accepts every family's options (one flat schema); each family takes only its own.
-  // Checked on the norm as written: the resolved one carries the family's defaults.
-  if (written.norm !== null && typeof written.norm === 'object') {
-    const { own, foreign } = foreignNormOptions(written.norm as Record<string, unknown>);
-    for (const key of foreign) {
-      out.push({
-        path: ['model', 'norm', key],
-        atKey: true,
-        message: `model.norm.${key} is not an option of norm ${norm.type}${own.length ? ` (its options: ${own.join(', ')})` : ' (it has none)'}`,
-      });
-    }
-  }
   if (norm.type === 'instance' && model.type === 'mlp') {
     out.push({ path: ['model', 'norm'], message: 'instance norm needs image inputs: use it with model.type: cnn or resnet (for an MLP use layer or group)' });
   }

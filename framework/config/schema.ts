@@ -6,7 +6,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ACTIVATIONS, DATASETS, INITIALIZERS, NORMS, POOLINGS } from './names.js';
-import { allNormOptionProperties, NORM_NAMES, NORM_OPTIONS, type NormOptions } from '../layers/options.js';
+import { allNormOptionProperties, NORM_NAMES, NORM_OPTIONS, type NormName, type NormOptions } from '../layers/options.js';
 import { HypothesesSchema } from './hypotheses.js';
 import { appliesWhen, literalUnion, strict } from './schema-parts.js';
 import { type OptimizerSchema, type ScheduleSchema, TrainSchema } from './schema-train.js';
@@ -81,38 +81,40 @@ export const DatasetSchema = Type.Object(
 );
 
 /**
- * Every norm family's options (framework/layers/norms/*.options.ts), each once, annotated with the
- * families it applies to and its default, so normalizeConfig() fills a family's defaults and drops
- * the options of the others.
+ * One norm family's `model.norm` mapping: its `type` and only its own options
+ * (framework/layers/norms/*.options.ts) with their defaults, so an option of another family is a
+ * located schema error naming the options this one accepts, and normalizeConfig() fills the defaults.
  */
-function normOptionProperties(): ReturnType<typeof allNormOptionProperties> {
-  const props = allNormOptionProperties() as Record<string, TSchema>;
-  const out: Record<string, TSchema> = {};
-  for (const [key, prop] of Object.entries(props)) {
-    const owners = NORM_NAMES.filter((n) => key in (NORM_OPTIONS[n] as NormOptions).properties);
-    const dflt = key === 'position' ? 'pre' : owners.map((n) => (NORM_OPTIONS[n] as NormOptions).defaults[key]).find((d) => d !== undefined);
-    out[key] = { ...prop, ...(dflt === undefined ? {} : { default: dflt }), ...appliesWhen('type', owners) };
+function normMember(name: NormName): TSchema {
+  const family = NORM_OPTIONS[name] as NormOptions;
+  const props: Record<string, TSchema> = {};
+  for (const [key, prop] of Object.entries(family.properties)) {
+    const dflt = key === 'position' ? 'pre' : family.defaults[key];
+    props[key] = Type.Optional({ ...prop, ...(dflt === undefined ? {} : { default: dflt }) } as TSchema);
   }
-  return out as ReturnType<typeof allNormOptionProperties>;
+  const options = Object.keys(props);
+  return Type.Object(
+    { type: Type.Literal(name, { description: 'The normalization layer.' }), ...props },
+    { ...strict, description: `${name}: ${options.length ? options.join(', ') : 'no options'}.` },
+  );
 }
 
-/**
- * `model.norm` as an object: its `type` and the options of every norm family, composed from the
- * families' fragments. Options of another family than `type` are refused by config/rules.ts with
- * their location.
- */
-export const NormObjectSchema = Type.Object(
-  {
-    type: literalUnion(NORMS, { description: 'The normalization layer.' }),
-    ...normOptionProperties(),
-  },
-  { ...strict, description: 'A normalization layer with options.' },
-);
+/** The flat shape code reads a resolved norm as: `type` and any family's options (each optional). */
+export const NormObjectShape = Type.Object({ type: literalUnion(NORMS, { description: 'The normalization layer.' }), ...allNormOptionProperties() });
+export type NormObject = Static<typeof NormObjectShape>;
 
-export const NormSchema = Type.Union([literalUnion(NORMS, { description: 'A normalization layer by name.' }), NormObjectSchema], {
-  default: 'none',
-  description: `Normalization after each hidden layer: ${NORMS.join(' | ')}, or an object with options.`,
-});
+/**
+ * `model.norm`: a name, or a mapping discriminated on `type` (each family accepts only its own
+ * options). Typed for code as the flat NormObject; the schema is the union.
+ */
+export const NormSchema = Type.Unsafe<NormName | NormObject>(
+  Type.Union([literalUnion(NORMS, { description: 'A normalization layer by name.' }), ...NORM_NAMES.map(normMember)], {
+    default: 'none',
+    description: `Normalization after each hidden layer: ${NORMS.join(' | ')}, or a mapping with its type and that type's options (${NORM_NAMES.map(
+      (n) => `${n}: ${Object.keys((NORM_OPTIONS[n] as NormOptions).properties).join(', ') || 'none'}`,
+    ).join('; ')}).`,
+  }),
+);
 
 export const ModelSchema = Type.Object(
   {
@@ -287,7 +289,6 @@ export type Experiment = Static<typeof ExperimentSchema>;
 export type DatasetConfig = Static<typeof DatasetSchema>;
 export type ModelConfig = Static<typeof ModelSchema>;
 export type NormConfig = Static<typeof NormSchema>;
-export type NormObject = Static<typeof NormObjectSchema>;
 export type TrainConfig = Static<typeof TrainSchema>;
 export type ProbesConfig = Static<typeof ProbesSchema>;
 export type OptimizerConfig = Static<typeof OptimizerSchema>;

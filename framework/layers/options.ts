@@ -9,7 +9,6 @@ export {
   DEFAULT_GROUPS,
   PYTORCH_NORM_DEFAULTS,
   allNormOptionProperties,
-  foreignNormOptions,
   resolveNorm,
   type NormName,
   type NormOptions,

@@ -39,14 +39,6 @@ export function allNormOptionProperties(): AllNormProperties {
   return out as AllNormProperties;
 }
 
-/** The option names of `type`, and the options set in `norm` that belong to another family. */
-export function foreignNormOptions(norm: Record<string, unknown>): { type: NormName; own: string[]; foreign: string[] } {
-  const type = norm.type as NormName;
-  const own = Object.keys((NORM_OPTIONS[type] as NormOptions | undefined)?.properties ?? {});
-  const foreign = Object.keys(norm).filter((k) => k !== 'type' && !own.includes(k));
-  return { type, own, foreign };
-}
-
 /** A norm config with every option of its family resolved to its default. */
 export interface NormSpec {
   type: NormName;
