@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
@@ -92,4 +93,13 @@ test('max-pooling on wasm sends each window\'s gradient to its maximum, also whe
 test('windows other than p x p with stride p keep the tf path (VJP through the layer)', () => {
   const layer = layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }) as unknown as Layer;
   expect(pooling.node(layer)).not.toBeInstanceOf(PoolNode);
+});
+
+test('the embedded WebAssembly module is exactly pool-kernel.wat compiled by wabt (no opaque binary in the repo)', async () => {
+  const { default: wabtInit } = await import('wabt');
+  const wabt = await wabtInit();
+  const wat = readFileSync(new URL('pool-kernel.wat', import.meta.url), 'utf8');
+  const { buffer } = wabt.parseWat('pool-kernel.wat', wat, { simd: true }).toBinary({});
+  const { WASM_BASE64 } = await import('./pool-kernel.wasm.js');
+  expect(Buffer.from(buffer).toString('base64')).toBe(WASM_BASE64);
 });

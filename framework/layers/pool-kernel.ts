@@ -13,7 +13,11 @@
  * position even when that is not the maximum ([-2, -1, -1, -3] -> position 0), and among equal positive
  * maxima to the last one. Average pooling's gradient is dy times 1 / p^2 (float32 on wasm, float64 on
  * cpu, as each backend's AvgPoolGrad rounds). Both checked in pool-kernel.test.ts.
+ *
+ * Max-pooling runs in pool-kernel.wat (WebAssembly SIMD, four channels per vector; MaxPool below) when
+ * the channels are a multiple of 4, else in the loops here. Same rule, same bits.
  */
+import { WASM_BASE64 } from './pool-kernel.wasm.js';
 
 export type Shape4 = readonly [number, number, number, number];
 
@@ -101,5 +105,83 @@ export function avgPoolBackward(dy: Float32Array, shape: Shape4, p: number, dx: 
         }
       }
     }
+  }
+}
+
+interface MaxPoolExports {
+  mem: WebAssembly.Memory;
+  /** Byte offsets; C % 4 == 0. arg: i32 per output. */
+  max_fwd(x: number, y: number, arg: number, B: number, H: number, W: number, C: number, p: number): void;
+  max_bwd(dy: number, arg: number, dx: number, B: number, H: number, W: number, C: number, p: number): void;
+}
+
+let simd: MaxPoolExports | null | undefined;
+
+function simdKernel(): MaxPoolExports | null {
+  if (simd !== undefined) return simd;
+  try {
+    simd = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')), {}).exports as unknown as MaxPoolExports;
+  } catch {
+    simd = null; // no WebAssembly SIMD: the JavaScript loops above
+  }
+  return simd;
+}
+
+/** The module's memory as floats, grown to hold `floats`. */
+function memory(k: MaxPoolExports, floats: number): Float32Array {
+  const need = floats * 4 - k.mem.buffer.byteLength;
+  if (need > 0) k.mem.grow(Math.ceil(need / 65536));
+  return new Float32Array(k.mem.buffer);
+}
+
+/**
+ * Max-pooling with the window positions of the maxima kept for the backward, in pool-kernel.wat (four
+ * channels per SIMD vector) when C % 4 == 0 and WebAssembly SIMD is there, else in maxPoolForward.
+ * Returns y (a view of the module's memory, valid until the next call: copy it out at once).
+ */
+export class MaxPool {
+  private arg = new Int32Array(0);
+  private args8 = new Uint8Array(0);
+  private simd = false;
+  constructor(private readonly p: number) {}
+
+  forward(x: Float32Array, shape: Shape4): Float32Array {
+    const out = pooledShape(shape, this.p);
+    const m = out[0] * out[1] * out[2] * out[3];
+    const k = shape[3] % 4 === 0 ? simdKernel() : null;
+    this.simd = k !== null;
+    if (!k) {
+      if (this.args8.length !== m) this.args8 = new Uint8Array(m);
+      const y = new Float32Array(m);
+      maxPoolForward(x, shape, this.p, y, this.args8);
+      return y;
+    }
+    const n = x.length;
+    const f = memory(k, n + 2 * m);
+    f.set(x, 0);
+    k.max_fwd(0, n * 4, (n + m) * 4, shape[0], shape[1], shape[2], shape[3], this.p);
+    if (this.arg.length !== m) this.arg = new Int32Array(m);
+    this.arg.set(new Int32Array(k.mem.buffer, (n + m) * 4, m));
+    return f.subarray(n, n + m);
+  }
+
+  /** dx for the last forward's shape (a view of the module's memory on the SIMD path: copy it out). */
+  backward(dy: Float32Array, shape: Shape4): Float32Array {
+    const n = shape[0] * shape[1] * shape[2] * shape[3];
+    const k = simdKernel();
+    if (!this.simd || !k) {
+      const dx = new Float32Array(n);
+      maxPoolBackward(dy, this.args8, shape, this.p, dx);
+      return dx;
+    }
+    const m = dy.length;
+    const f = memory(k, 2 * m + n);
+    f.set(dy, 0);
+    new Int32Array(k.mem.buffer, m * 4, m).set(this.arg);
+    const dx = f.subarray(2 * m, 2 * m + n);
+    const [, oh, ow] = pooledShape(shape, this.p);
+    if (oh * this.p !== shape[1] || ow * this.p !== shape[2]) dx.fill(0);
+    k.max_bwd(0, m * 4, 2 * m * 4, shape[0], shape[1], shape[2], shape[3], this.p);
+    return dx;
   }
 }

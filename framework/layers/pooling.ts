@@ -9,7 +9,7 @@ import { CallNode } from './activations/activations.js';
 import type { Converter, LayerFamily, Node } from './family.js';
 import { configOf, tensorData } from './node-util.js';
 import { channelsLastOnly, config, outShape, pads, pair, toFirst } from './onnx.js';
-import { avgPoolBackward, maxPoolBackward, maxPoolForward, pooledShape, type Shape4 } from './pool-kernel.js';
+import { avgPoolBackward, MaxPool, pooledShape, type Shape4 } from './pool-kernel.js';
 
 /** 2x2 pooling with stride 2 (valid padding), as bnx's conv blocks use it. */
 export function poolLayer(name: string, kind: 'max' | 'avg'): Layer {
@@ -40,7 +40,7 @@ const poolOnnx: Converter = (layer, x, g) => {
 export class PoolNode implements Node {
   readonly params: tf.Variable[] = [];
   private shape: Shape4 | null = null;
-  private arg = new Uint8Array(0);
+  private readonly max: MaxPool;
   private readonly fallback: CallNode;
   constructor(
     readonly layer: Layer,
@@ -48,6 +48,7 @@ export class PoolNode implements Node {
     private readonly p: number,
   ) {
     this.fallback = new CallNode(layer);
+    this.max = new MaxPool(p);
   }
   forward(x: tf.Tensor): tf.Tensor {
     this.shape = null;
@@ -55,23 +56,24 @@ export class PoolNode implements Node {
     const shape = x.shape as unknown as Shape4;
     this.shape = shape;
     if (this.kind === 'avg') return this.layer.call(x, {}) as tf.Tensor;
-    const out = pooledShape(shape, this.p);
-    const size = out.reduce((a, b) => a * b, 1);
-    if (this.arg.length !== size) this.arg = new Uint8Array(size);
-    const y = new Float32Array(size);
-    maxPoolForward(tensorData(x), shape, this.p, y, this.arg);
-    return tf.tensor4d(y, out);
+    return tf.tensor4d(own(this.max.forward(tensorData(x), shape)), pooledShape(shape, this.p));
   }
   backward(dy: tf.Tensor, needDx: boolean): { dx: tf.Tensor | null; grads: tf.Tensor[] } {
     const shape = this.shape;
     if (!shape) return this.fallback.backward(dy);
     if (!needDx) return { dx: null, grads: [] };
+    if (this.kind === 'max') return { dx: tf.tensor4d(own(this.max.backward(tensorData(dy), shape)), [...shape]), grads: [] };
     const dx = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
-    if (this.kind === 'max') maxPoolBackward(tensorData(dy), this.arg, shape, this.p, dx);
-    else avgPoolBackward(tensorData(dy), shape, this.p, dx, tf.getBackend() === 'wasm');
+    avgPoolBackward(tensorData(dy), shape, this.p, dx, tf.getBackend() === 'wasm');
     return { dx: tf.tensor4d(dx, [...shape]), grads: [] };
   }
 }
+
+/**
+ * Values for a new tensor: tfjs-wasm copies them onto its heap at once; the cpu backend keeps the
+ * array itself, so a view of a kernel's memory is copied first.
+ */
+const own = (v: Float32Array): Float32Array => (tf.getBackend() === 'wasm' ? v : v.slice());
 
 /** p when the layer pools p x p windows with stride p, valid padding, channels last; else null. */
 function ownKernelWindow(layer: Layer): number | null {

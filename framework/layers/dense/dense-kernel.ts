@@ -55,6 +55,16 @@ function load(): Exports | null {
   return kernel;
 }
 
+/** The GEMM module on a memory of its own: other families' products (conv2d's im2col) run in one. */
+export type GemmInstance = Exports;
+
+/** A fresh instance of this module (its own memory), or null without WebAssembly SIMD. */
+export function gemmInstance(): GemmInstance | null {
+  if (!load()) return null;
+  const mod = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+  return new WebAssembly.Instance(mod, {}).exports as unknown as GemmInstance;
+}
+
 /** Whether the fast path applies: wasm backend, SIMD available, shapes the kernels handle. */
 export function denseKernelFits(x: tf.Tensor, w: tf.Tensor): boolean {
   if (x.rank !== 2 || w.rank !== 2 || x.dtype !== 'float32') return false;
