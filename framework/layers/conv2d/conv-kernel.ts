@@ -54,7 +54,8 @@ export function conv2dFilterGradGemm(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
   const K = kh * kw * C;
   const Kp = roundUp(K, 4);
   const Np = roundUp(N, 8);
-  // float offsets: x and dy copied in, the patches, dy's rows, the product
+  // float offsets: x and dy copied in, the patches, dy's rows, the product (im2col_hwb may read 3
+  // floats past x, here dy's copy, and write 3 past the patches, here dy's rows, written after it)
   const xs = 0;
   const dys = xs + x.size;
   const cols = roundUp(dys + dy.size, 4);

@@ -26,15 +26,16 @@
 )
 ;; cols[(h * W + w) * B + b, (u * kw + v) * C + c] = x[b, h + u - top, w + v - left, c], zero outside the
 ;; image and in columns K..Kp (K = kh * kw * C): the patches of a stride-1 'same' conv, rows in (h, w, b)
-;; order. Byte offsets.
+;; order. Byte offsets. May read up to 3 floats past x's end and write up to 3 past cols' end.
 (func (export "im2col_hwb") (param $x i32) (param $cols i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $kh i32) (param $kw i32) (param $Kp i32)
   (local $h i32) (local $w i32) (local $b i32) (local $u i32) (local $v i32) (local $hh i32) (local $ww i32)
-  (local $top i32) (local $left i32) (local $K i32) (local $o i32) (local $img i32) (local $cb i32)
+  (local $top i32) (local $left i32) (local $K i32) (local $o i32) (local $img i32) (local $cb i32) (local $run i32)
   (local.set $top (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1)))
   (local.set $left (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)))
   (local.set $K (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $C)))
   (local.set $img (i32.shl (i32.mul (i32.mul (local.get $H) (local.get $W)) (local.get $C)) (i32.const 2)))
   (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+  (local.set $run (i32.mul (local.get $kw) (local.get $C)))
   (local.set $o (local.get $cols))
   (local.set $h (i32.const 0))
   (block $hend (loop $hloop
@@ -53,11 +54,17 @@
           (if (i32.ge_u (local.get $hh) (local.get $H))
             (then (call $zero (local.get $o) (i32.mul (local.get $kw) (local.get $C))))
             (else (if (i32.and (i32.ge_s (local.get $ww) (i32.const 0)) (i32.le_s (i32.add (local.get $ww) (local.get $kw)) (local.get $W)))
-              ;; the kernel row inside the image: kw * C contiguous floats
-              (then (call $copy (local.get $o)
-                (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $img)))
-                  (i32.mul (i32.add (i32.mul (local.get $hh) (local.get $W)) (local.get $ww)) (local.get $cb)))
-                (i32.mul (local.get $kw) (local.get $C))))
+              ;; the kernel row inside the image: kw * C contiguous floats; up to 4 as one vector (the
+              ;; floats written past them are rewritten later: the next kernel row, the K..Kp zeros, the
+              ;; next patch row, or for the last row the start of the caller's next region, written after)
+              (then (if (i32.le_u (local.get $run) (i32.const 4))
+                (then (v128.store (local.get $o) (v128.load
+                  (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $img)))
+                    (i32.mul (i32.add (i32.mul (local.get $hh) (local.get $W)) (local.get $ww)) (local.get $cb))))))
+                (else (call $copy (local.get $o)
+                  (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $img)))
+                    (i32.mul (i32.add (i32.mul (local.get $hh) (local.get $W)) (local.get $ww)) (local.get $cb)))
+                  (local.get $run)))))
               ;; at the left or right edge: pixel by pixel
               (else
                 (local.set $v (i32.const 0))
