@@ -12,7 +12,8 @@
  * x^T by strides (no transpose): ~195 us and ~160 us. They accumulate as XNNPACK's wasm-simd gemm
  * does (bias first, then k ascending; separate mul and add, no FMA): the results are bit-identical to
  * the tf path (checked in dense-kernel.test.ts), so switching paths changes no metric.
- * Inputs are read in place on the tfjs-wasm heap (framework/tfjs/wasm.ts).
+ * Inputs are read in place on the tfjs-wasm heap (framework/tfjs/wasm.ts). The conv2d family's filter
+ * gradient (conv2d/conv-kernel.ts) runs its im2col product in this same module (gemmInstance).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { heapView as view, wasmHeapAvailable } from '../../tfjs/index.js';
