@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { layers } from '@tensorflow/tfjs-layers';
 import { initBackend } from '../train/index.js';
+import { compiledWat } from '../../test-support/wat.js';
+import { WASM_BASE64 } from './pool-kernel.wasm.js';
 import { rngFor } from '../util/random.js';
 import { pooling, PoolNode } from './pooling.js';
 
@@ -96,10 +97,5 @@ test('windows other than p x p with stride p keep the tf path (VJP through the l
 });
 
 test('the embedded WebAssembly module is exactly pool-kernel.wat compiled by wabt (no opaque binary in the repo)', async () => {
-  const { default: wabtInit } = await import('wabt');
-  const wabt = await wabtInit();
-  const wat = readFileSync(new URL('pool-kernel.wat', import.meta.url), 'utf8');
-  const { buffer } = wabt.parseWat('pool-kernel.wat', wat, { simd: true }).toBinary({});
-  const { WASM_BASE64 } = await import('./pool-kernel.wasm.js');
-  expect(Buffer.from(buffer).toString('base64')).toBe(WASM_BASE64);
+  expect(await compiledWat(new URL('pool-kernel.wat', import.meta.url))).toBe(WASM_BASE64);
 });

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../train/index.js';
+import { compiledWat } from '../../../test-support/wat.js';
+import { WASM_BASE64 } from './conv-kernel.wasm.js';
 import { rngFor } from '../../util/random.js';
 import { conv2dFilterGradByConv } from './conv-grads.js';
 import { conv2dFilterGradGemm, convKernelFits } from './conv-kernel.js';
@@ -40,11 +41,6 @@ describe('conv2d filter gradient as im2col + the dense GEMM (wasm): bit-identica
 
 describe('the embedded WebAssembly module', () => {
   it('is exactly conv-kernel.wat compiled by wabt (no opaque binary in the repo)', async () => {
-    const { default: wabtInit } = await import('wabt');
-    const wabt = await wabtInit();
-    const wat = readFileSync(new URL('conv-kernel.wat', import.meta.url), 'utf8');
-    const { buffer } = wabt.parseWat('conv-kernel.wat', wat, { simd: true }).toBinary({});
-    const { WASM_BASE64 } = await import('./conv-kernel.wasm.js');
-    expect(Buffer.from(buffer).toString('base64')).toBe(WASM_BASE64);
+    expect(await compiledWat(new URL('conv-kernel.wat', import.meta.url))).toBe(WASM_BASE64);
   });
 });
