@@ -21,6 +21,8 @@ describe('pidAlive', () => {
     try {
       const pid = Number(await new Promise<string>((r) => holder.stdout.once('data', (d: Buffer) => r(d.toString().trim()))));
       expect(pidAlive(pid)).toBe(true);
+      // Kill only once the shell has become `sleep`: a shell still running might reap its child itself.
+      for (let i = 0; i < 500 && readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
       process.kill(pid, 'SIGKILL');
       let state = '';
       for (let i = 0; i < 100 && state !== 'Z'; i++) {
