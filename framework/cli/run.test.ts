@@ -284,7 +284,9 @@ describe('bnx run: a study is a cache of runs', () => {
     const store = new FileStore(join(cwd, 'mlruns'));
     const exp = (await store.listExperiments()).find((e) => e.name === 'many')!;
     const runs = await store.searchRuns(exp.experiment_id, {});
-    expect(runs.length).toBeGreaterThan(30); // 60 claimed children + the parent
+    // Training starts after the first batch of claims; Ctrl-C also stops the claiming of the rest.
+    expect(runs.length).toBeGreaterThan(2);
+    expect(runs.length).toBeLessThanOrEqual(61);
     expect(runs.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED').map((r) => r.info.run_name)).toEqual([]);
     // Runs that never started carry no params.
     const never = runs.filter((r) => r.data.tags['mlflow.parentRunId'] && r.data.tags['mlflow.note.content'] === 'interrupted before it started');

@@ -4,6 +4,7 @@
  * adoption that keep a claim alive. Split from study.ts, which opens a study and logs its runs.
  */
 import { hostname } from 'node:os';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { pidAlive } from '../util/pid.js';
 import { BNX_TAG } from './run-record.js';
 import { byStart, contextTags, ownerId, truncate, type Claim, type StudyRef } from './study.js';
@@ -106,6 +107,9 @@ export async function claimRuns(
       claims[i] = { action: 'train', runId: run.info.run_id };
       done++;
       if (done % every === 0 || done === toCreate.length) o.onProgress?.(done, toCreate.length);
+      // A file store works synchronously: without a turn of the event loop now and then, the runs
+      // already training could not report an epoch (or hear Ctrl-C) until every claim is written.
+      if (done % 10 === 0) await yieldToEventLoop();
     }
     next += size;
     if (created.size) await yieldToRivals(store, study, runs, before, created, claims, o);
