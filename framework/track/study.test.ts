@@ -80,6 +80,19 @@ async function study(store: FileStore, name: string, sha = 'sha'): Promise<Study
   return openStudy(store, { experimentName: name, studyName: name, configSha256: sha, studyYaml: `name: ${name}\n` });
 }
 
+/** The store, and how many times searchRuns was called on it (claiming must not search once per run). */
+function countingSearches(store: FileStore): { counting: FileStore; searches: () => number } {
+  let n = 0;
+  const counting = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'searchRuns') n++;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { counting, searches: () => n };
+}
+
 describe('the study parent', () => {
   it('is created once per study config and found again on the next invocation', async () => {
     const store = new FileStore(join(work, 'parents'));
@@ -200,19 +213,12 @@ describe('a study is a cache of runs', () => {
   it('claims a whole plan with two reads of the store, not one search per run', async () => {
     const store = new FileStore(join(work, 'batch'));
     const s = await study(store, 'batch');
-    let searches = 0;
-    const counting = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'searchRuns') searches++;
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+    const { counting, searches } = countingSearches(store);
     const seen: number[] = [];
     const runs = Array.from({ length: 150 }, (_, i) => ({ runKey: `k${i}`, runName: `r${i}` }));
     const claims = await claimRuns(counting, s, runs, { onProgress: (done) => seen.push(done) });
     expect(claims.every((c) => c?.action === 'train')).toBe(true);
-    expect(searches).toBe(2);
+    expect(searches()).toBe(2);
     expect(seen[seen.length - 1]).toBe(150);
     expect(seen.length).toBeGreaterThan(10); // progress while claiming, not only at the end
   });
@@ -222,14 +228,7 @@ describe('a study is a cache of runs', () => {
     const s = await study(store, 'batches');
     const done = (await claimRun(store, s, { runKey: 'k3', runName: 'r3' })) as { runId: string };
     await finishRun(store, done.runId, 'FINISHED');
-    let searches = 0;
-    const counting = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'searchRuns') searches++;
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+    const { counting, searches } = countingSearches(store);
     const runs = Array.from({ length: 25 }, (_, i) => ({ runKey: `k${i}`, runName: `r${i}` }));
     const batches: { indices: number[]; inStore: number }[] = [];
     let decided: unknown;
@@ -247,7 +246,7 @@ describe('a study is a cache of runs', () => {
     expect(batches[0]!.indices).toEqual([3, 0, 1]);
     // Handed over before the next batch exists: the store then holds the finished run and the runs created so far.
     expect(batches.map((b) => b.inStore)).toEqual([3, 13, 23, 25]);
-    expect(searches).toBe(1 + 4);
+    expect(searches()).toBe(1 + 4);
     expect(claims[3]).toMatchObject({ action: 'skip', run: { info: { run_id: done.runId } } });
     expect(claims.filter((c) => c?.action === 'train')).toHaveLength(24);
   });
