@@ -193,17 +193,26 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     stopKeepAlive();
     await executor.close?.();
     progress?.stop();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    // Interrupted, the handlers stay until the claimed runs are closed: another Ctrl-C meanwhile
+    // must not kill bnx by default and leave them SCHEDULED.
+    if (!interrupted) {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
   }
   if (interrupted) {
-    if (!o.queue) {
-      // Claimed runs that never started would otherwise sit SCHEDULED until a later claim finds their owner gone.
-      for (const id of pending) await finishRun(ctx.store, id, 'KILLED', { note: 'interrupted before it started' });
-      await finishRun(ctx.store, ctx.parentRunId, 'KILLED');
+    try {
+      if (!o.queue) {
+        // Claimed runs that never started would otherwise sit SCHEDULED until a later claim finds their owner gone.
+        for (const id of pending) await finishRun(ctx.store, id, 'KILLED', { note: 'interrupted before it started' });
+        await finishRun(ctx.store, ctx.parentRunId, 'KILLED');
+      }
+      // The server should not show KILLED runs as RUNNING; one quick copy, no waiting.
+      await drainer?.finish({ waitMs: 0 });
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
     }
-    // The server should not show KILLED runs as RUNNING; one quick copy, no waiting.
-    await drainer?.finish({ waitMs: 0 });
     return 130;
   }
 

@@ -268,14 +268,22 @@ describe('bnx run: a study is a cache of runs', () => {
     writeFileSync(join(cwd, 'many.yaml'), SMALL.replace('name: tiny', 'name: many').replace('seeds: [1]', `seeds: [${Array.from({ length: 30 }, (_, i) => i + 1).join(', ')}]`));
     const p = spawn(process.execPath, [BIN, 'run', 'many.yaml', '--jobs', '1'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
     let err = '';
+    let sent = 0;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`never started: ${err}`)), 240_000);
       p.stderr.on('data', (d: Buffer) => {
         err += d.toString();
-        if (/start /.test(err)) {
+        // Then Ctrl-C again once the first has been heard, as an impatient user presses it:
+        // bnx must still close every claimed run and exit 130.
+        if (sent === 0 && /start /.test(err)) {
+          sent = 1;
           clearTimeout(timer);
           p.kill('SIGINT');
           resolve();
+        } else if (sent >= 1 && /interrupted: /.test(err) && p.exitCode === null) {
+          // And on every later line while it closes the claimed runs.
+          sent++;
+          p.kill('SIGINT');
         }
       });
     });
@@ -288,6 +296,8 @@ describe('bnx run: a study is a cache of runs', () => {
     expect(runs.length).toBeGreaterThan(2);
     expect(runs.length).toBeLessThanOrEqual(61);
     expect(runs.filter((r) => r.info.status === 'RUNNING' || r.info.status === 'SCHEDULED').map((r) => r.info.run_name)).toEqual([]);
+    // Interrupted is KILLED, never FAILED, even for a run whose process had just been started.
+    expect(runs.filter((r) => r.info.status === 'FAILED').map((r) => r.info.run_name)).toEqual([]);
     // Runs that never started carry no params.
     const never = runs.filter((r) => r.data.tags['mlflow.parentRunId'] && r.data.tags['mlflow.note.content'] === 'interrupted before it started');
     expect(never.length).toBeGreaterThan(0);

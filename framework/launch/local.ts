@@ -83,11 +83,16 @@ export class LocalExecutor implements Executor {
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        // Killed because it did not stop when interrupted: the run was interrupted, not broken.
-        const stopped = this.interrupted && signal === 'SIGKILL';
+        // Killed because it did not stop when interrupted (SIGKILL), or interrupted before it had
+        // installed its handlers (a fresh process dies of SIGINT): the run was interrupted, not broken.
+        const stopped = this.interrupted && (signal === 'SIGKILL' || signal === 'SIGINT' || signal === 'SIGTERM');
         resolve(
           stopped
-            ? diedOutcome(job, `training process killed: it did not stop within ${STOP_GRACE_MS / 1000} s of the interrupt`, 'stopped')
+            ? diedOutcome(
+                job,
+                signal === 'SIGKILL' ? `training process killed: it did not stop within ${STOP_GRACE_MS / 1000} s of the interrupt` : 'interrupted while its training process was starting',
+                'stopped',
+              )
             : diedOutcome(job, `training process died (${signal ?? `exit code ${code}`})`),
         );
       };
