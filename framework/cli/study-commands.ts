@@ -42,7 +42,7 @@ export async function validateCommand(file: string, o: StudyOptions): Promise<nu
 export async function planWithData(study: LoadedStudy, log: (m: string) => void = () => {}): Promise<StudyPlan> {
   const { datasetIdentity } = await import('../data/index.js');
   const identity = await datasetIdentity(resolveDatasetPath(study), { log });
-  return planStudy(study.config, { dataDigest: identity.digest });
+  return planStudy(study.config, { dataDigest: identity.digest, dataSource: identity.source });
 }
 
 /** `dataset.path` is relative to the study file, like every path a study names. */
@@ -69,7 +69,7 @@ export async function planCommand(file: string, o: StudyOptions): Promise<number
       seed,
       ...(sameAs === undefined ? {} : { same_as: sameAs }),
     }));
-    process.stdout.write(`${JSON.stringify({ study: plan.study, config_sha256: plan.configSha256, data_digest: plan.dataDigest, runs }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ study: plan.study, config_sha256: plan.configSha256, data_digest: plan.dataDigest, data_source: plan.dataSource, runs }, null, 2)}\n`);
     return EXIT.ok;
   }
   const out = [`${plan.study}: ${describePlanShape(study.config, plan.runs.length)} (config sha256 ${plan.configSha256.slice(0, 12)})`];

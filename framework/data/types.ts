@@ -48,6 +48,11 @@ export interface LoadOptions {
   force?: boolean;
   /** Draw download progress bars (default: when stderr is a terminal). */
   progress?: boolean;
+  /**
+   * The source a queued run pins (`npm:...` skips the network when the cache is empty, so the
+   * cache fills from what the study was planned with). A filled cache is never replaced for it.
+   */
+  prefer?: string;
 }
 
 export interface Prepared {

@@ -64,7 +64,11 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     const { inputLayout } = await import('../model/index.js');
     const ds = await loadDataset(job.dataset, { log });
     if (job.dataDigest && ds.identity.digest !== job.dataDigest) {
-      return await finish('failed', `the dataset changed since the study was planned (digest ${ds.identity.digest.slice(0, 12)}, planned ${job.dataDigest.slice(0, 12)}); run the study again to re-plan`);
+      const planned = `${job.dataSource ? `${job.dataSource}, ` : ''}digest ${job.dataDigest.slice(0, 12)}`;
+      return await finish(
+        'failed',
+        `the dataset changed since the study was planned (here: ${ds.identity.source}, digest ${ds.identity.digest.slice(0, 12)}; planned: ${planned}); run the study again to re-plan`,
+      );
     }
     const { initBackend, trainModel } = await import('../train/index.js');
     const backend = await initBackend(job.backend ?? config.train.backend);

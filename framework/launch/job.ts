@@ -20,6 +20,14 @@ export interface RunJob {
   dataset: { name?: string; path?: string };
   /** Digest the plan was made with: training refuses data that changed since. */
   dataDigest: string | null;
+  /**
+   * The source of that data on the planning machine (`official`, `npm:<pkg>@<version>`,
+   * `archive:<md5>`, `path:<abs>`): a queue worker whose data differs names it and leaves the run
+   * to another worker. Absent in jobs of older bnx versions.
+   */
+  dataSource?: string | null;
+  /** Times a queue worker left this job for another (it holds other data): not attempts of the run. */
+  refused?: number;
   /** --backend, which overrides train.backend without changing the run key. */
   backend?: BackendName;
   exportOnnx: boolean;

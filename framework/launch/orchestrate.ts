@@ -116,6 +116,7 @@ export function jobsFor(ctx: StudyContext, toTrain: Claimed['toTrain'], o: { bac
     run,
     dataset: ctx.dataset,
     dataDigest: ctx.plan.dataDigest,
+    dataSource: ctx.plan.dataSource,
     backend: o.backend,
     exportOnnx: ctx.study.config.export.onnx,
     ...(ctx.study.config.probes ? { probes: ctx.study.config.probes } : {}),

@@ -32,6 +32,8 @@ export interface StudyPlan {
   /** Hash of the whole resolved study (not where it is tracked): names the MLflow parent run. */
   configSha256: string;
   dataDigest: string | null;
+  /** Where the planning machine's data came from (`official`, `npm:...`, `archive:<md5>`, `path:...`): what a worker with other bytes names. */
+  dataSource: string | null;
   runs: PlannedRun[];
 }
 
@@ -62,7 +64,7 @@ export function studyConfigSha256(config: Experiment): string {
   return sha256(canonicalJson(rest));
 }
 
-export function planStudy(config: Experiment, o: { dataDigest?: string | null } = {}): StudyPlan {
+export function planStudy(config: Experiment, o: { dataDigest?: string | null; dataSource?: string | null } = {}): StudyPlan {
   const dataDigest = o.dataDigest ?? null;
   const runs: PlannedRun[] = [];
   const firstByKey = new Map<string, number>();
@@ -87,5 +89,5 @@ export function planStudy(config: Experiment, o: { dataDigest?: string | null } 
       });
     }
   }
-  return { study: config.name, configSha256: studyConfigSha256(config), dataDigest, runs };
+  return { study: config.name, configSha256: studyConfigSha256(config), dataDigest, dataSource: o.dataSource ?? null, runs };
 }

@@ -8,6 +8,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Executor, type ExecutorEvents, type JobFeed, diedOutcome, type EpochEvent, type RunJob, type RunOutcome } from '../launch/index.js';
 import { pingRedis } from './connect.js';
+import type { DataRefusal } from './data-check.js';
 import { storeLedger, type RunLedger } from './ledger.js';
 import { assertTrackingReachable } from './reachability.js';
 import { connectionOptions, parseRedisUri, type RedisTarget } from './redis-uri.js';
@@ -115,6 +116,14 @@ export class QueueExecutor implements Executor {
       if (!pending.size) finishedWaiting();
     };
     const nameOf = (id: string): string => pending.get(id)?.run.name ?? id;
+    // A worker with other data refuses each run of the study; say so once per worker and data.
+    const refusalsSaid = new Set<string>();
+    const refused = (r: DataRefusal): void => {
+      const said = `${r.worker}\u0000${r.here}`;
+      if (refusalsSaid.has(said)) return;
+      refusalsSaid.add(said);
+      log(`queue: ${r.message}`);
+    };
 
     /** The job's state from Redis itself: the record of truth the event stream only hints at. */
     const check = async (id: string): Promise<void> => {
@@ -145,6 +154,7 @@ export class QueueExecutor implements Executor {
       queueEvents.on('active', ({ jobId }) => start(jobId));
       queueEvents.on('progress', ({ jobId, data }) => {
         if (!pending.has(jobId)) return;
+        if (data && typeof data === 'object' && 'refused' in data) return refused((data as { refused: DataRefusal }).refused);
         start(jobId);
         if (data && typeof data === 'object' && 'epoch' in data) events.epoch?.(data as unknown as EpochEvent);
       });

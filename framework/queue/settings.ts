@@ -36,6 +36,8 @@ export interface WorkerTuning {
   stalledIntervalMs: number;
   /** How many times a run may be handed on after its worker died before it is failed. */
   maxStalled: number;
+  /** How long a run this worker refused (it holds other data) waits before any worker looks at it again. */
+  refusedDelayMs: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -59,6 +61,7 @@ export function workerTuning(env: NodeJS.ProcessEnv = process.env): WorkerTuning
     lockMs,
     stalledIntervalMs: intFromEnv(env, 'BNX_QUEUE_STALLED_INTERVAL_MS', lockMs, 200),
     maxStalled: intFromEnv(env, 'BNX_QUEUE_MAX_STALLED', 2, 0),
+    refusedDelayMs: intFromEnv(env, 'BNX_QUEUE_REFUSED_DELAY_MS', 10_000, 0),
   };
 }
 

@@ -10,10 +10,11 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { type EpochEvent, type RunJob, type RunOutcome, type ChildMessage, type ParentMessage, stopChild } from '../launch/index.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { pingRedis } from './connect.js';
+import { dataRefusal } from './data-check.js';
 import { RunBusyError, storeLedger, type RunLedger } from './ledger.js';
 import { connectionOptions, parseRedisUri } from './redis-uri.js';
 import { QUEUE_NAME, QUEUE_PREFIX, workerTuning, type WorkerTuning } from './settings.js';
@@ -104,8 +105,24 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const entry = childEntry();
   await pingRedis(target);
 
+  /** Refusals already logged, by job and what this worker holds: a refused run comes back every refusedDelayMs. */
+  const refusalsSaid = new Set<string>();
+
   const processor = async (job: QueueJob, token?: string, signal?: AbortSignal): Promise<RunOutcome> => {
-    const prep = await ledger.begin(job.data, job.attemptsStarted).catch((err: Error) => {
+    const refusal = token ? await dataRefusal(job.data, log) : undefined;
+    if (refusal && token) {
+      const said = `${job.id}\u0000${refusal.here}`;
+      if (!refusalsSaid.has(said)) log(refusal.message);
+      refusalsSaid.add(said);
+      // Nothing claimed, nothing recorded: the run's MLflow record stays SCHEDULED. The count keeps
+      // these starts from reading as attempts that died (the ledger closes those FAILED).
+      await job.updateProgress({ refused: refusal });
+      await job.updateData({ ...job.data, refused: (job.data.refused ?? 0) + 1 });
+      await job.moveToDelayed(Date.now() + tuning.refusedDelayMs, token);
+      throw new DelayedError();
+    }
+    const attempt = job.attemptsStarted - (job.data.refused ?? 0);
+    const prep = await ledger.begin(job.data, attempt).catch((err: Error) => {
       // Waiting on another live process is worth retrying; anything else is a store problem that
       // a retry (maybe on another worker) may also fix, so both go through BullMQ's attempts.
       throw err instanceof RunBusyError ? err : new Error(err.message);
@@ -116,7 +133,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     }
     const run = prep.job;
     if (run.runId !== job.data.runId) await job.updateData(run);
-    log(`${run.run.name} (${run.study}): training, attempt ${job.attemptsStarted} -> ${run.trackingUri}`);
+    log(`${run.run.name} (${run.study}): training, attempt ${attempt} -> ${run.trackingUri}`);
     const result = await trainInChild(entry, run, {
       trainer: o.trainer,
       signal,
