@@ -9,10 +9,12 @@ import tseslint from 'typescript-eslint';
 // public entries of their own, each for a reason:
 // - layers/options.ts and train/semantics.ts: what the pure stages (config/, plan/) need from a folder
 //   whose index.ts loads TensorFlow;
-// - testing.ts and fake-*.ts: test helpers (never published), imported by tests of other folders.
+// - testing.ts and fake-*.ts: test helpers (never published), imported by tests of other folders;
+// - cli/*-command(s).ts: each command is an entry of its own (main.ts imports each lazily, so a command
+//   loads only what it needs); tests of a stage call the command they exercise.
 // util/ is not a stage: a set of small independent helpers, each file its own module.
 // (Dynamic `import()` of a child process's entry point, e.g. launch/execute-run.js, is a path, not an API.)
-const ENTRIES = ['index', 'layers/options', 'train/semantics', '[a-z-]+/testing', '[a-z-]+/fake-[a-z-]+'];
+const ENTRIES = ['index', 'layers/options', 'train/semantics', '[a-z-]+/testing', '[a-z-]+/fake-[a-z-]+', 'cli/[a-z-]+-commands?'];
 
 /** no-restricted-imports pattern for a file whose path to framework/ is `up` ('../' per level, or './'). */
 function internalsOfOtherFolders(up) {

@@ -72,20 +72,20 @@ export function buildProgram(): Command {
     .argument('<name>', `${DATASETS.join(' | ')} | a folder of IDX files`)
     .option('--force', 'rebuild the cache even if it is valid')
     .option('--json', 'print the dataset identity as JSON')
-    .action(act(async (name: string, o: { force?: boolean; json?: boolean }) => (await import('../data/commands.js')).dataFetch(name, o)));
+    .action(act(async (name: string, o: { force?: boolean; json?: boolean }) => (await import('./data-command.js')).dataFetch(name, o)));
   data
     .command('import')
     .description('Fill the cache of cifar-10 from a downloaded cifar-10-binary.tar.gz (for machines without internet)')
     .argument('<name>', 'cifar-10')
     .argument('<file>', 'the archive, e.g. ./cifar-10-binary.tar.gz')
     .option('--json', 'print the dataset identity as JSON')
-    .action(act(async (name: string, file: string, o: { json?: boolean }) => (await import('../data/commands.js')).dataImport(name, file, o)));
+    .action(act(async (name: string, file: string, o: { json?: boolean }) => (await import('./data-command.js')).dataImport(name, file, o)));
   data
     .command('info')
     .description('Show a cached dataset: source, location, counts, digest')
     .argument('<name>', `${DATASETS.join(' | ')} | a folder of IDX files`)
     .option('--json', 'print as JSON')
-    .action(act(async (name: string, o: { json?: boolean }) => (await import('../data/commands.js')).dataInfo(name, o)));
+    .action(act(async (name: string, o: { json?: boolean }) => (await import('./data-command.js')).dataInfo(name, o)));
 
   program
     .command('export')
@@ -102,7 +102,7 @@ export function buildProgram(): Command {
     .argument('<model>', 'an .onnx file exported by bnx')
     .requiredOption('--dataset <name>', `${DATASETS.join(' | ')} | a folder of IDX files`)
     .option('--json', 'print as JSON')
-    .action(act(async (model: string, o: { dataset: string; json?: boolean }) => (await import('../export/commands.js')).evalCommand(model, o)));
+    .action(act(async (model: string, o: { dataset: string; json?: boolean }) => (await import('./eval-command.js')).evalCommand(model, o)));
 
   program
     .command('report')
@@ -121,7 +121,7 @@ export function buildProgram(): Command {
     .option('--from <uri>', 'source tracking URI (default ./mlruns)')
     .option('--experiment <name>', 'only this experiment (study name); default: all')
     .option('--json', 'print what was synced as JSON')
-    .action(act(async (o: { to: string; from?: string; experiment?: string; json?: boolean }) => (await import('../track/commands.js')).syncCommand(o)));
+    .action(act(async (o: { to: string; from?: string; experiment?: string; json?: boolean }) => (await import('./sync-command.js')).syncCommand(o)));
 
   program
     .command('ui')
@@ -137,7 +137,7 @@ export function buildProgram(): Command {
     .description('Pull runs from a Redis queue and train them (start any number, on any machine)')
     .requiredOption('--queue <redis-uri>', 'redis://[user:pass@]host:port[/db]')
     .option('-c, --concurrency <n>', 'runs trained at once by this worker', positiveInt, 1)
-    .action(act(async (o: Record<string, unknown>) => (await import('../queue/commands.js')).workerCommand(o as never)));
+    .action(act(async (o: Record<string, unknown>) => (await import('./worker-command.js')).workerCommand(o as never)));
 
   return program;
 }

@@ -14,7 +14,7 @@ import { outputCapture } from '../../test-support/capture-output.js';
 import { cifarFiles, cifarRecord, CLASS_NAMES, writeCifarArchive, writeCifarFolder } from '../../test-support/cifar-archive.js';
 import { UserError } from '../util/errors.js';
 import { BUILTIN } from './catalog.js';
-import { dataImport, dataInfo } from './commands.js';
+import { dataImport, dataInfo } from '../cli/data-command.js';
 import { loadBuiltin, loadDataset } from './load.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bnx-cifar-'));

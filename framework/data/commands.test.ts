@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { outputCapture } from '../../test-support/capture-output.js';
 import { UserError } from '../util/errors.js';
-import { dataFetch, dataInfo } from './commands.js';
+import { dataFetch, dataInfo } from '../cli/data-command.js';
 import { refFromArg } from './load.js';
 import { makeSet, setFiles } from './idx-set.js';
 

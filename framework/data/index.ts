@@ -8,3 +8,4 @@ export { howToHoldSource } from './source-hint.js';
 export { BUILTIN } from './catalog.js';
 export { parseIdx, encodeIdx, readIdxFile, IdxError, type IdxArray } from './idx.js';
 export { pixelValue, preprocessPixels, type Preprocessing } from './pixels.js';
+export { datasetStatus, importArchive, type DatasetStatus } from './inspect.js';

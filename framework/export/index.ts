@@ -3,8 +3,7 @@ export { exportOnnx, OPSET, IR_VERSION, INPUT_NAME, LOGITS_NAME, PROBABILITIES_N
 export { verifyOnnx, assertParity, PARITY_TOLERANCE, type ParityResult, type VerifyOptions } from './verify.js';
 export { evalOnnx, type EvalResult, type ClassAccuracy } from './eval.js';
 export { exportAndVerify, preprocessingOf, type ExportFigures, type ExportStepOptions } from './pipeline.js';
-export { onnxModelInfo, createSession, onnxLogits, type OnnxModelInfo, type Session } from './runtime.js';
+export { onnxModelInfo, readOnnxBytes, createSession, onnxLogits, type OnnxModelInfo, type Session } from './runtime.js';
 export { loadOrt, type LoadedOrt } from './ort.js';
 export { readOnnxMeta, type OnnxMeta } from './onnx-meta.js';
 export { modelProtoType, decodeModel } from './onnx-proto.js';
-export { evalCommand } from './commands.js';

@@ -14,3 +14,4 @@ export { collectStudy, logReport, type Collected } from './collect.js';
 export { summaryMetrics, logSummaryMetrics } from './parent-metrics.js';
 export { runParams } from './run-params.js';
 export type { ExecuteOptions } from './execute-run.js';
+export { serveRuns, type Trainer, type TrainingProcess, type ServeOptions } from './serve-runs.js';

@@ -51,5 +51,4 @@ export {
   type RunRecordView,
 } from './run-record.js';
 export { syncStore, type SyncReport } from './sync.js';
-export { syncCommand } from './commands.js';
 export { formatPythonFloat, parsePythonFloat } from './python-float.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { syncCommand } from './commands.js';
+import { syncCommand } from '../cli/sync-command.js';
 import { FakeMlflowServer } from './fake-mlflow-server.js';
 import { FileStore } from './file-store.js';
 import { RestStore } from './rest-store.js';

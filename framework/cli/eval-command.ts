@@ -5,8 +5,7 @@
 import type { DatasetConfig } from '../config/index.js';
 import { refFromArg, loadDataset, prepareData } from '../data/index.js';
 import { EXIT, UserError } from '../util/errors.js';
-import { evalOnnx, type EvalResult } from './eval.js';
-import { onnxModelInfo, readOnnxBytes } from './runtime.js';
+import { evalOnnx, onnxModelInfo, readOnnxBytes, type EvalResult } from '../export/index.js';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);

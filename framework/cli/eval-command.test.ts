@@ -14,8 +14,8 @@ import { loadModelArtifacts, saveModelArtifacts } from '../model/index.js';
 import { initBackend, trainModel } from '../train/index.js';
 import { fashionSlice } from '../train/testing.js';
 import { UserError } from '../util/errors.js';
-import { evalCommand } from './commands.js';
-import { exportAndVerify } from './pipeline.js';
+import { evalCommand } from './eval-command.js';
+import { exportAndVerify } from '../export/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bnx-export-cmd-'));
 const dataDir = join(dir, 'data');

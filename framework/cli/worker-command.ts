@@ -1,6 +1,6 @@
-/** `bnx worker --queue URI [--concurrency N]`: the terminal edge of worker.ts. */
+/** `bnx worker --queue URI [--concurrency N]`: the terminal edge of queue/worker.ts. */
 import { EXIT } from '../util/errors.js';
-import { startWorker, type StartWorkerOptions } from './worker.js';
+import { startWorker, type StartWorkerOptions } from '../queue/index.js';
 
 const say = (m: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);

@@ -1,10 +1,7 @@
 /** `bnx sync`: upload a local file store to an MLflow server (or any store to any other), idempotently. */
 import { existsSync } from 'node:fs';
 import { EXIT, UserError } from '../util/errors.js';
-import { FileStore } from './file-store.js';
-import { openStore } from './open.js';
-import { syncStore, type SyncReport } from './sync.js';
-import { TrackingConnectionError } from './types.js';
+import { FileStore, openStore, syncStore, TrackingConnectionError, type SyncReport } from '../track/index.js';
 
 export async function syncCommand(o: { from?: string; to: string; json?: boolean; experiment?: string }): Promise<number> {
   const say = (m: string) => process.stderr.write(`${m}\n`);
