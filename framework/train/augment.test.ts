@@ -1,12 +1,17 @@
 /**
- * train.augment: the crop/flip against an independent pad-crop-flip reference, determinism of real
- * training with augmentation (same seed: bit-identical epochs; other seed or no augmentation:
- * different), and augmentation in the run's normalised config (params and key).
+ * train.augment: the crop/flip against an independent pad-crop-flip reference, the same augmented
+ * batches for the same seed (whole batches as the tf engine augments them, or row by row as the
+ * wasm fast path does), determinism of real training with augmentation (same seed: bit-identical
+ * epochs; other seed or no augmentation: different), the fast path and the tf engine training
+ * bit-identically with it, and augmentation in the run's normalised config (params and key).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, normalizeConfig, parseStudy, runConfig } from '../config/index.js';
 import { runKey } from '../plan/index.js';
+import { buildModel } from '../model/index.js';
+import { rngFor } from '../util/random.js';
 import { makeAugmenter } from './augment.js';
+import { FastGraph } from './fast-graph.js';
 import { initBackend } from './backend.js';
 import { trainModel, type EpochMetrics } from './loop.js';
 import { fashionSlice } from './testing.js';
@@ -62,6 +67,33 @@ describe('makeAugmenter', () => {
     const row = h * w * c;
     expect([...x.subarray(row, 2 * row)]).toEqual([...reference(before.subarray(row, 2 * row), h, w, c, 0, 0, 0, true, black)]);
   });
+
+  it('gives the same augmented batches for the same seed, whole batches or row by row; new ones each epoch and for another seed', () => {
+    const cfg = { crop: { padding: pad }, flip: 'horizontal' } as const;
+    const row = h * w * c;
+    const [batches, rows] = [4, 7];
+    /** Two epochs of batches as training draws them: one stream per run, consumed in batch order. */
+    const epochs = (seed: number, perRow: boolean): Float32Array[][] => {
+      const aug = makeAugmenter(cfg, [h, w, c], black, rngFor(seed, 'augment'))!;
+      return [0, 1].map(() =>
+        Array.from({ length: batches }, (_, k) => {
+          const x = images(rows).map((v) => v + k);
+          if (!perRow) aug(x, rows);
+          else for (let r = 0; r < rows; r++) aug(x.subarray(r * row, (r + 1) * row), 1);
+          return x;
+        }),
+      );
+    };
+    const a = epochs(1, false);
+    expect(epochs(1, false)).toEqual(a);
+    // The wasm fast path copies and augments one row at a time: the same draws, the same pixels.
+    expect(epochs(1, true)).toEqual(a);
+    const differs = (p: Float32Array[], q: Float32Array[]) => p.some((x, k) => x.some((v, i) => v !== q[k]![i]));
+    expect(differs(a[1]!, a[0]!)).toBe(true);
+    expect(differs(epochs(2, false)[0]!, a[0]!)).toBe(true);
+    // Every batch holds augmented rows (some shifted or mirrored away from the input).
+    a[0]!.forEach((x, k) => expect(differs([x], [images(rows).map((v) => v + k)])).toBe(true));
+  });
 });
 
 describe('training with augmentation', () => {
@@ -97,6 +129,23 @@ describe('training with augmentation', () => {
     expect(other[0]!.train_loss).not.toBe(a[0]!.train_loss);
     // Off means off: the plain run is the one without any augment key, bit for bit.
     expect(await run(1)).toEqual(plain);
+  });
+
+  it('trains bit-identically on the wasm fast path and the tf engine (the same augmented batches)', async () => {
+    const c = cfg(3, { crop: { padding: 4 }, flip: 'horizontal' });
+    // The MLP runs on the fast path: this compares the two ways batches are augmented, not one with itself.
+    const m = buildModel(c.model, [784], 10, 3);
+    expect(FastGraph.compile(m, { rows: 1000, optimizer: c.train.optimizer })).not.toBeNull();
+    m.dispose();
+    const fast = await trainModel(c, data, { fastPath: true });
+    const tfEngine = await trainModel(c, data, { fastPath: false });
+    const train = (o: typeof fast) => o.epochs.map((e) => [e.train_loss, e.train_accuracy]);
+    expect(train(fast)).toEqual(train(tfEngine));
+    const bits = (o: typeof fast) => o.model.getWeights().map((t) => [...new Uint32Array(t.dataSync().slice().buffer)]);
+    expect(bits(fast)).toEqual(bits(tfEngine));
+    expect(train(fast)).not.toEqual(train(await trainModel(cfg(3), data, { fastPath: true })));
+    fast.model.dispose();
+    tfEngine.model.dispose();
   });
 
   it('is part of the normalised config (params) and of the run key', () => {
