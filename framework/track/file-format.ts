@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { walkFiles } from './file-ops.js';
 import { parsePythonFloat } from './python-float.js';
-import type { Metric } from './types.js';
+import { TAG, type DatasetInput, type Metric } from './types.js';
 
 export const TRASH = '.trash';
 export const DEFAULT_EXPERIMENT_ID = '0';
@@ -45,6 +45,23 @@ export function inputId(dsId: string, runId: string): string {
 }
 
 /** MLflow's `_generate_unique_integer_id`: 18 decimal digits, no leading zero. */
+/** meta.yaml of `datasets/<id>/`, as MLflow 2.x writes it. */
+export function datasetMeta(d: DatasetInput): RawMeta {
+  return { digest: d.digest, name: d.name, profile: d.profile ?? null, schema: d.schema ?? null, source: d.source, source_type: d.source_type };
+}
+
+/** meta.yaml of a run's `inputs/<id>/`: the run reads dataset `dsId` in context `d.context`. */
+export function inputMeta(dsId: string, d: DatasetInput): RawMeta {
+  return {
+    // MLflow 2.x writes the dataset id here too (its _FileStoreInput.write_yaml does); kept for byte-compatibility.
+    destination_id: dsId,
+    destination_type: 'RUN',
+    source_id: dsId,
+    source_type: 'DATASET',
+    tags: d.context !== undefined ? { [TAG.datasetContext]: d.context } : {},
+  };
+}
+
 export function newExperimentId(): string {
   let s = String(randomInt(1, 10));
   for (let i = 0; i < 17; i++) s += String(randomInt(0, 10));

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDir, walkFiles } from './file-ops.js';
 import { EXPERIMENT_ID, TRASH, latestMetric, readMetricFile, readValues, readYaml, type OnDamaged, type RawMeta } from './file-format.js';
-import { INT_TO_STATUS, TAG, isRunStatus, type DatasetInput, type Experiment, type Run, type RunInfo, type RunStatus } from './types.js';
+import { INT_TO_STATUS, TAG, TrackingError, isRunStatus, type DatasetInput, type Experiment, type Run, type RunInfo, type RunStatus } from './types.js';
 
 /** Where a run lives: its experiment's folder (for datasets/) and its own. */
 export interface RunLocation {
@@ -98,4 +98,48 @@ export function buildRun(loc: RunLocation, meta: RawMeta): Run {
     if (latest) metrics[key] = latest.value;
   }
   return { info, data: { params, tags, metrics }, inputs: readInputs(loc) };
+}
+
+/** The folder of run `runId`, in an active or a deleted experiment; undefined when there is none. */
+export function findRun(root: string, runId: string): RunLocation | undefined {
+  for (const parent of [root, join(root, TRASH)]) {
+    for (const id of experimentIds(parent)) {
+      const experimentDir = join(parent, id);
+      const runDir = join(experimentDir, runId);
+      if (existsSync(join(runDir, 'meta.yaml'))) return { experimentDir, runDir };
+    }
+  }
+  return undefined;
+}
+
+/** True when the run folder has every tag of `want` with exactly that value. */
+export function hasTags(runDir: string, want: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(want)) {
+    const p = join(runDir, 'tags', k);
+    if (!existsSync(p) || readFileSync(p, 'utf8') !== v) return false;
+  }
+  return true;
+}
+
+/**
+ * The active experiment called `name`, or null; a deleted one of that name is MLflow's
+ * RESOURCE_ALREADY_EXISTS (the name stays taken until it is restored or purged).
+ */
+export function findExperiment(root: string, name: string, onDamaged?: OnDamaged): Experiment | null {
+  for (const id of experimentIds(root)) {
+    const e = readExperiment(join(root, id), id, onDamaged);
+    if (e && e.name === name && e.lifecycle_stage === 'active') return e;
+  }
+  for (const id of experimentIds(join(root, TRASH))) {
+    const e = readExperiment(join(root, TRASH, id), id, onDamaged);
+    if (e && e.name === name) {
+      throw new TrackingError(
+        'RESOURCE_ALREADY_EXISTS',
+        `Experiment '${name}' already exists in deleted state. You can restore the experiment, or permanently delete the experiment from the .trash folder (under tracking server's root folder) in order to use this experiment name again.`,
+        undefined,
+        [`store: ${root}`],
+      );
+    }
+  }
+  return null;
 }

@@ -30,15 +30,17 @@ import {
   TRASH,
   currentUser,
   datasetId,
+  datasetMeta,
   inputId,
+  inputMeta,
   newExperimentId,
   readMetricFile,
   readYaml,
   toMlflowYaml,
   type RawMeta,
 } from './file-format.js';
-import { buildRun, experimentIds, infoFromMeta, readExperiment, type RunLocation } from './file-records.js';
-import { validateArtifactPath, validateName, validateRunId, validateValueLength } from './names.js';
+import { buildRun, experimentIds, findExperiment, findRun, hasTags, infoFromMeta, readExperiment, type RunLocation } from './file-records.js';
+import { validateArtifactPath, validateBatch, validateName, validateRunId } from './names.js';
 import { formatPythonFloat } from './python-float.js';
 import {
   STATUS_TO_INT,
@@ -128,22 +130,7 @@ export class FileStore implements TrackingStore {
   }
 
   private findExperimentByName(name: string): Experiment | null {
-    for (const id of experimentIds(this.root)) {
-      const e = readExperiment(join(this.root, id), id, this.onDamaged);
-      if (e && e.name === name && e.lifecycle_stage === 'active') return e;
-    }
-    for (const id of experimentIds(join(this.root, TRASH))) {
-      const e = readExperiment(join(this.root, TRASH, id), id, this.onDamaged);
-      if (e && e.name === name) {
-        throw new TrackingError(
-          'RESOURCE_ALREADY_EXISTS',
-          `Experiment '${name}' already exists in deleted state. You can restore the experiment, or permanently delete the experiment from the .trash folder (under tracking server's root folder) in order to use this experiment name again.`,
-          undefined,
-          [`store: ${this.root}`],
-        );
-      }
-    }
-    return null;
+    return findExperiment(this.root, name, this.onDamaged);
   }
 
   /** Tags first, meta.yaml last: the experiment exists for MLflow only once it is complete. */
@@ -190,17 +177,10 @@ export class FileStore implements TrackingStore {
     validateRunId(runId);
     const cached = this.runLocations.get(runId);
     if (cached && existsSync(join(cached.runDir, 'meta.yaml'))) return cached;
-    const parents = [this.root, join(this.root, TRASH)];
-    for (const parent of parents) {
-      for (const id of experimentIds(parent)) {
-        const experimentDir = join(parent, id);
-        const runDir = join(experimentDir, runId);
-        if (existsSync(join(runDir, 'meta.yaml'))) {
-          const loc = { experimentDir, runDir };
-          this.runLocations.set(runId, loc);
-          return loc;
-        }
-      }
+    const loc = findRun(this.root, runId);
+    if (loc) {
+      this.runLocations.set(runId, loc);
+      return loc;
     }
     throw new TrackingError('RESOURCE_DOES_NOT_EXIST', `Run '${runId}' not found`, 404, [`store: ${this.root}`]);
   }
@@ -241,10 +221,7 @@ export class FileStore implements TrackingStore {
     }
     const runName = o.runName || tagName || `run-${randomBytes(3).toString('hex')}`;
     tags[TAG.runName] = runName;
-    for (const [k, v] of Object.entries(tags)) {
-      validateName('tag', k);
-      validateValueLength('tag', k, v);
-    }
+    validateBatch([], [], Object.entries(tags));
 
     const runId = randomBytes(16).toString('hex');
     const runDir = join(experimentDir, runId);
@@ -288,20 +265,7 @@ export class FileStore implements TrackingStore {
     const params = Object.entries(o.params ?? {});
     const tags = Object.entries(o.tags ?? {});
     // Validate everything before writing anything: a rejected batch leaves no partial record.
-    for (const m of metrics) {
-      validateName('metric', m.key);
-      if (typeof m.value !== 'number') throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
-      if (!Number.isInteger(m.timestamp)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid timestamp ${String(m.timestamp)} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`);
-      if (!Number.isInteger(m.step)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid step ${String(m.step)} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`);
-    }
-    for (const [k, v] of params) {
-      validateName('parameter', k);
-      validateValueLength('param', k, String(v));
-    }
-    for (const [k, v] of tags) {
-      validateName('tag', k);
-      validateValueLength('tag', k, String(v));
-    }
+    validateBatch(metrics, params, tags);
     const { loc, meta } = this.activeRun(runId);
     const runDir = loc.runDir;
     const conflicts: string[] = [];
@@ -357,24 +321,15 @@ export class FileStore implements TrackingStore {
       const dsDir = join(datasetsDir, dsId);
       if (!existsSync(join(dsDir, 'meta.yaml'))) {
         // MLflow reads datasets/ only by exact id, so a temp folder beside it is never seen.
-        const meta: RawMeta = { digest: d.digest, name: d.name, profile: d.profile ?? null, schema: d.schema ?? null, source: d.source, source_type: d.source_type };
-        publishFolder(datasetsDir, dsDir, toMlflowYaml(meta));
+        publishFolder(datasetsDir, dsDir, toMlflowYaml(datasetMeta(d)));
       }
       const inId = inputId(dsId, runId);
       const inputsDir = join(loc.runDir, 'inputs');
       const inDir = join(inputsDir, inId);
       if (!existsSync(join(inDir, 'meta.yaml'))) {
         // MLflow reads every folder in inputs/, so the input is built at the run root and renamed in.
-        const meta: RawMeta = {
-          // MLflow 2.x writes the dataset id here too (its _FileStoreInput.write_yaml does); kept for byte-compatibility.
-          destination_id: dsId,
-          destination_type: 'RUN',
-          source_id: dsId,
-          source_type: 'DATASET',
-          tags: d.context !== undefined ? { [TAG.datasetContext]: d.context } : {},
-        };
         mkdirSync(inputsDir, { recursive: true });
-        publishFolder(loc.runDir, inDir, toMlflowYaml(meta));
+        publishFolder(loc.runDir, inDir, toMlflowYaml(inputMeta(dsId, d)));
       }
     }
   }
@@ -432,15 +387,7 @@ export class FileStore implements TrackingStore {
       const meta = readYaml(join(runDir, 'meta.yaml'), this.onDamaged);
       if (!meta || String(meta.experiment_id) !== experimentId || (meta.lifecycle_stage ?? 'active') !== 'active') continue;
       // Filter on tags before reading metrics: a study's lookups touch many runs, few match.
-      let match = true;
-      for (const [k, v] of Object.entries(want)) {
-        const p = join(runDir, 'tags', k);
-        if (!existsSync(p) || readFileSync(p, 'utf8') !== v) {
-          match = false;
-          break;
-        }
-      }
-      if (!match) continue;
+      if (!hasTags(runDir, want)) continue;
       const loc = { experimentDir, runDir };
       const run = buildRun(loc, meta);
       this.runLocations.set(run.info.run_id, loc);

@@ -2,7 +2,7 @@
  * MLflow's rules for metric, param and tag names (mlflow/utils/validation.py). In a file store a
  * name is a path, so these rules are also what keeps a key like `../evil` inside the run folder.
  */
-import { LIMITS, TrackingError } from './types.js';
+import { LIMITS, TrackingError, type Metric } from './types.js';
 
 const VALID_NAME = /^[/\p{L}\p{N}_.\- ]*$/u;
 
@@ -71,4 +71,22 @@ export function validateArtifactPath(p: string): string {
     throw new TrackingError('INVALID_PARAMETER_VALUE', `Invalid artifact path '${p}': it must be relative to the run's artifact root and must not contain '..'`);
   }
   return norm.replace(/\/+$/, '');
+}
+
+/** Every metric, param and tag of a log-batch, checked before any is written (MLflow's messages). */
+export function validateBatch(metrics: Metric[], params: [string, string][], tags: [string, string][]): void {
+  for (const m of metrics) {
+    validateName('metric', m.key);
+    if (typeof m.value !== 'number') throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
+    if (!Number.isInteger(m.timestamp)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid timestamp ${String(m.timestamp)} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`);
+    if (!Number.isInteger(m.step)) throw new TrackingError('INVALID_PARAMETER_VALUE', `Got invalid step ${String(m.step)} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`);
+  }
+  for (const [k, v] of params) {
+    validateName('parameter', k);
+    validateValueLength('param', k, String(v));
+  }
+  for (const [k, v] of tags) {
+    validateName('tag', k);
+    validateValueLength('tag', k, String(v));
+  }
 }
