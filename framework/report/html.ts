@@ -1,6 +1,6 @@
 /**
- * index.html: the report as a page that works offline from file://. Tables and verdicts are
- * rendered here (escaped, readable without JavaScript); charts and the demo are drawn by CLIENT_JS
+ * index.html: the report as a page that works offline from file://. Tables (tables.ts' model, the
+ * same as report.md's) and verdicts are rendered here (escaped, readable without JavaScript); charts and the demo are drawn by CLIENT_JS
  * from one JSON block embedded with jsonForScript. Scripts load from assets/ beside the page.
  */
 import { buildCharts } from './charts.js';
@@ -10,9 +10,9 @@ import { CLAIM_HEAD, CLAIMS_NOTE, claimRows } from './claims-table.js';
 import { CLIENT_JS } from './client.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
 import type { Preprocessing } from './onnx-meta.js';
-import type { Describe } from './stats.js';
 import type { Summary } from './summary.js';
-import { cellText, fmtCi, fmtInterval, fmtP, fmtPct, fmtPoints, verdict } from './wording.js';
+import { comparisonsTable, epochTable, onnxTable, runsTable, variantsTable, type Markup, type Table } from './tables.js';
+import { verdict } from './wording.js';
 
 /** What the page's demo needs, all inline (base64), so file:// needs no fetch. */
 export interface DemoPage {
@@ -48,13 +48,9 @@ export const PAGE_SCRIPTS = {
   ort: 'assets/ort/ort.wasm.min.js',
 };
 
-const pctF = (x: number) => `${(x * 100).toFixed(1)}%`;
-const lossF = (x: number) => x.toFixed(3);
-const meanStd = (d: Describe, f: (x: number) => string, stdF: (x: number) => string) =>
-  d.mean === null ? 'n/a' : d.std === null ? f(d.mean) : `${f(d.mean)} ± ${stdF(d.std)}`;
-const num = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
+const MARKUP: Markup = { text: h, code: (x) => `<code>${h(x)}</code>`, em: (x) => `<em>${h(x)}</em>` };
 
-function table(head: string[], rows: string[][]): string {
+function table({ head, rows }: Table): string {
   return `<table><thead><tr>${head.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
@@ -84,7 +80,7 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
   const heatmaps = buildHeatmaps(s);
   const probes = probeCharts(s.probes ?? []);
   const claimsSection = s.claims?.length
-    ? `<section id="claims"><h2>Claims</h2>${table(CLAIM_HEAD, claimRows(s.claims, h, (c) => `<strong class="claim-${c.verdict}">${c.verdict}</strong>`))}<ul class="verdicts">${s.claims
+    ? `<section id="claims"><h2>Claims</h2>${table({ head: CLAIM_HEAD, rows: claimRows(s.claims, h, (c) => `<strong class="claim-${c.verdict}">${c.verdict}</strong>`) })}<ul class="verdicts">${s.claims
         .map((c) => `<li><strong>${h(c.name)}</strong> ${h(c.reason)}</li>`)
         .join('')}</ul><p class="meta">${h(CLAIMS_NOTE)}</p></section>`
     : '';
@@ -95,84 +91,12 @@ export function renderHtml(s: Summary, demo?: DemoPage): string {
     ? `<section id="probes"><h2>Training dynamics (probes)</h2><p class="meta">Per Dense/Conv2D layer, mean across seeds on each run's fixed probe batch; step 0 is the initial model.</p><div class="charts">${probes.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>`
     : '';
   const verdicts = s.comparisons.map((c) => `<li>${verdict(c, h)}</li>`).join('');
-  const variantsTable = table(
-    ['Variant', 'n', 'Test accuracy (mean ± std)', '95% CI', 'Test loss (mean ± std)', '95% CI', 'Seconds per run', 'Runs finished / total'],
-    s.variants.map((v) => [
-      h(v.group) + (v.is_reference ? ' <em>(reference)</em>' : ''),
-      String(v.final_test_accuracy.n),
-      meanStd(v.final_test_accuracy, pctF, (x) => (x * 100).toFixed(1)),
-      fmtCi(v.final_test_accuracy, pctF),
-      meanStd(v.final_test_loss, lossF, lossF),
-      fmtCi(v.final_test_loss, lossF),
-      v.seconds_per_run.mean === null ? 'n/a' : `${v.seconds_per_run.mean.toFixed(1)} s`,
-      `${v.runs.finished} / ${v.runs.total}`,
-    ]),
-  );
-  const comparisonsTable = s.comparisons.length
-    ? table(
-        ['Variant', 'Reference', 'Δ accuracy (points)', '95% CI', 'Welch p', 't', 'df', 'Δ test loss', 'Epochs to reference accuracy', 'Time vs reference'],
-        s.comparisons.map((c) => [
-          h(c.group),
-          h(c.reference_group),
-          c.test_accuracy.diff === null ? 'n/a' : fmtPoints(c.test_accuracy.diff),
-          fmtInterval(c.test_accuracy.ci95, fmtPoints),
-          h(fmtP(c.test_accuracy.p)),
-          num(c.test_accuracy.t, 2),
-          num(c.test_accuracy.df, 1),
-          c.test_loss.diff === null ? 'n/a' : `${c.test_loss.diff >= 0 ? '+' : '−'}${Math.abs(c.test_loss.diff).toFixed(3)}`,
-          c.epochs_to_reference_accuracy === null ? 'not reached' : `${c.epochs_to_reference_accuracy}${c.reference_epochs ? ` of ${c.reference_epochs}` : ''}`,
-          c.seconds_per_run.ratio === null ? 'n/a' : `${c.seconds_per_run.ratio.toFixed(2)}×`,
-        ]),
-      )
-    : '<p>Only one variant: nothing to compare.</p>';
-  const epochs = [...new Set(s.variants.flatMap((v) => v.epochs.map((e) => e.epoch)))].sort((a, b) => a - b);
-  const epochTable = table(
-    ['Epoch', ...s.variants.flatMap((v) => [`${h(v.group)} test acc [95% CI]`, `${h(v.group)} test loss`, `${h(v.group)} train loss`])],
-    epochs.map((epoch) => [
-      String(epoch),
-      ...s.variants.flatMap((v) => {
-        const e = v.epochs.find((x) => x.epoch === epoch);
-        if (!e) return ['', '', ''];
-        const a = e.test_accuracy;
-        return [
-          a.mean === null ? 'n/a' : `${pctF(a.mean)}${a.ci95 ? ` [${pctF(a.ci95.low)}, ${pctF(a.ci95.high)}]` : ''}`,
-          num(e.test_loss.mean, 3),
-          num(e.train_loss.mean, 3),
-        ];
-      }),
-    ]),
-  );
-  const withOnnx = s.variants.filter((v) => v.onnx);
-  const onnxTable = withOnnx.length
-    ? table(
-        ['Variant', 'Runs exported', 'Max |ONNX − TF.js| output', 'Max accuracy gap', 'Min prediction agreement', 'ONNX test accuracy (mean)'],
-        withOnnx.map((v) => [
-          h(v.group),
-          String(v.onnx!.n),
-          v.onnx!.max_abs_diff.toExponential(2),
-          `${(v.onnx!.max_accuracy_gap * 100).toFixed(2)} points`,
-          v.onnx!.min_prediction_agreement === null ? 'n/a' : fmtPct(v.onnx!.min_prediction_agreement),
-          fmtPct(v.onnx!.test_accuracy.mean),
-        ]),
-      )
-    : '<p>No run was exported to ONNX.</p>';
-  const runsTable = table(
-    ['Run key', 'Variant', 'Seed', 'Status', 'Backend', 'Seconds', 'Final test accuracy', 'MLflow run'],
-    s.runs.map((r) => {
-      const last = r.epochs.length ? r.epochs.reduce((a, b) => (b.epoch > a.epoch ? b : a)) : undefined;
-      const cell = Object.keys(r.matrix ?? {}).length ? ` [${cellText(r.matrix)}]` : '';
-      return [
-        `<code>${h(r.key)}</code>`,
-        h(r.variant + cell),
-        String(r.seed),
-        h(r.status + (r.reason ? `: ${r.reason}` : '')),
-        h(r.backend ?? 'n/a'),
-        r.seconds === null ? 'n/a' : r.seconds.toFixed(1),
-        last && Number.isFinite(last.test_accuracy) ? pctF(last.test_accuracy) : 'n/a',
-        r.mlflow_run_id ? `<code>${h(r.mlflow_run_id)}</code>` : 'n/a',
-      ];
-    }),
-  );
+  const variantsTbl = table(variantsTable(s, MARKUP));
+  const comparisonsTbl = s.comparisons.length ? table(comparisonsTable(s, MARKUP)) : '<p>Only one variant: nothing to compare.</p>';
+  const epochTbl = table(epochTable(s, MARKUP));
+  const onnx = onnxTable(s, MARKUP);
+  const onnxTbl = onnx.rows.length ? table(onnx) : '<p>No run was exported to ONNX.</p>';
+  const runsTbl = table(runsTable(s, MARKUP));
   const e = s.environment;
   const d = s.dataset;
   const env = [
@@ -222,12 +146,12 @@ ${claimsSection}
 <section id="charts"><h2>Learning curves</h2><div class="charts">${charts.map((c) => `<div id="${c.id}" class="chart" role="img" aria-label="${h(c.title)}"></div>`).join('')}</div></section>
 ${heatmapSection}
 ${probeSection}
-<section id="variants"><h2>Variants</h2>${variantsTable}</section>
-<section id="comparisons"><h2>Comparisons with the reference</h2>${comparisonsTable}</section>
+<section id="variants"><h2>Variants</h2>${variantsTbl}</section>
+<section id="comparisons"><h2>Comparisons with the reference</h2>${comparisonsTbl}</section>
 ${demoSection}
-<section id="epochs"><h2>Per epoch</h2><p class="meta">Mean across seeds.</p>${epochTable}</section>
-<section id="onnx"><h2>ONNX parity</h2>${onnxTable}</section>
-<section id="runs"><h2>Runs</h2>${runsTable}</section>
+<section id="epochs"><h2>Per epoch</h2><p class="meta">Mean across seeds.</p>${epochTbl}</section>
+<section id="onnx"><h2>ONNX parity</h2>${onnxTbl}</section>
+<section id="runs"><h2>Runs</h2>${runsTbl}</section>
 <section id="environment"><h2>Environment</h2><ul>${env}</ul></section>
 <section id="dataset"><h2>Dataset</h2><ul><li>${h(d.name)} from ${h(d.source)}</li><li>Digest: <code>${h(d.digest)}</code></li><li>Classes: ${d.class_names.map(h).join(', ')}</li></ul>
 ${d.approximate_split ? `<p class="warn"><strong>Approximate split:</strong> the train/test split is not the dataset's official one, so compare variants within this study, not with published results.</p>` : ''}</section>
