@@ -1,6 +1,6 @@
 /**
  * CIFAR-10 binary archives in the official format, made up (no real CIFAR-10 here): tests import
- * them, and bench/make-cifar-archive.ts writes the full-size one the CIFAR study runs on.
+ * them, and `npm run bench:cifar -- archive FILE` (bench/cifar-bench.ts) writes one for users to import.
  *
  * The format (https://www.cs.toronto.edu/~kriz/cifar.html): cifar-10-batches-bin/ holds
  * data_batch_1..5.bin, test_batch.bin (records of 1 label byte + 1024 R + 1024 G + 1024 B bytes)

@@ -5,7 +5,7 @@
  * run, naming both sources and the fix, and leave it queued with its record SCHEDULED, never FAILED;
  * a worker on data dir A then trains it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,44 +13,23 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Run } from '../track/index.js';
-import { PACKAGE_ROOT } from '../util/paths.js';
 import { cifarFiles, writeCifarArchive } from '../../test-support/cifar-archive.js';
 import { until as poll } from '../../test-support/until.js';
+import { BNX, Procs, type Cli } from './fixtures/procs.js';
 import { startRedis, type TestRedis } from './fixtures/redis.js';
 import { QUEUE_NAME, QUEUE_PREFIX } from './settings.js';
 
 const until = <T>(what: string, f: () => T | Promise<T>) => poll(what, f, 180_000);
-const BNX = join(PACKAGE_ROOT, 'dist', 'framework', 'cli', 'main.js');
 const STUDY = 'queue-data';
 const FAST = { BNX_QUEUE_LOCK_MS: '2000', BNX_QUEUE_STALLED_INTERVAL_MS: '1000', BNX_QUEUE_REFUSED_DELAY_MS: '300' };
 
 let redis: TestRedis;
 let dir: string;
-const procs: ChildProcess[] = [];
+const procs = new Procs(() => dir);
 const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
 
-interface Cli {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function bnx(args: string[], env: Record<string, string>): Cli {
-  const proc = spawn(process.execPath, [BNX, ...args], { cwd: dir, env: { ...process.env, ...FAST, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(proc);
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, output: () => out, exited };
-}
-
-async function worker(dataDir: string): Promise<Cli> {
-  const w = bnx(['worker', '--queue', redis.uri], { BNX_DATA_DIR: dataDir });
-  await until('a worker to connect', () => w.output().includes('pulling runs from') || w.proc.exitCode !== null);
-  if (w.proc.exitCode !== null) throw new Error(`bnx worker exited: ${w.output()}`);
-  return w;
-}
+const bnx = (args: string[], env: Record<string, string>): Cli => procs.bnx(args, { env: { ...FAST, ...env } });
+const worker = (dataDir: string): Promise<Cli> => procs.worker(redis.uri, { env: { ...FAST, BNX_DATA_DIR: dataDir } });
 
 async function runs(store: string): Promise<Run[]> {
   const s = openStore(store);
@@ -80,7 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  procs.killAll();
   await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

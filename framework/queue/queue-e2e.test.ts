@@ -4,14 +4,13 @@
  * must give exactly the metrics of a local run, survive a SIGKILLed worker without a duplicate
  * FINISHED run, and not add jobs when the same study is enqueued twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Run } from '../track/index.js';
-import { PACKAGE_ROOT } from '../util/paths.js';
+import { BNX, Procs, type Cli } from './fixtures/procs.js';
 import { startRedis, type TestRedis } from './fixtures/redis.js';
 import { until as poll } from '../../test-support/until.js';
 import { QUEUE_NAME, QUEUE_PREFIX } from './settings.js';
@@ -19,14 +18,13 @@ import { QUEUE_NAME, QUEUE_PREFIX } from './settings.js';
 /** End-to-end steps train for real: wait longer than the mechanics tests do. */
 const until = <T>(what: string, f: () => T | Promise<T>, timeoutMs = 120_000) => poll(what, f, timeoutMs);
 
-const BNX = join(PACKAGE_ROOT, 'dist', 'framework', 'cli', 'main.js');
 const STUDY = 'queue-tiny';
 /** Same stall settings on every worker (BullMQ's stall check runs at the pace of the last worker that took it). */
 const WORKER_ENV = { BNX_QUEUE_LOCK_MS: '2000', BNX_QUEUE_STALLED_INTERVAL_MS: '1000' };
 
 let redis: TestRedis;
 let dir: string;
-const procs: ChildProcess[] = [];
+const procs = new Procs(() => dir);
 
 function studyYaml(trackingDir: string): string {
   return [
@@ -46,29 +44,10 @@ function studyYaml(trackingDir: string): string {
   ].join('\n');
 }
 
-interface Cli {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function bnx(args: string[], o: { env?: Record<string, string>; detached?: boolean } = {}): Cli {
-  const proc = spawn(process.execPath, [BNX, ...args], { cwd: dir, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: o.detached ?? false });
-  procs.push(proc);
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, output: () => out, exited };
-}
+const bnx = (args: string[], o: { env?: Record<string, string> } = {}): Cli => procs.bnx(args, o);
 
 /** `detached`: in its own process group, so the worker and its training process can be frozen or killed together. */
-async function worker(o: { detached?: boolean } = {}): Promise<Cli> {
-  const w = bnx(['worker', '--queue', redis.uri], { env: WORKER_ENV, detached: o.detached ?? false });
-  await until('a worker to connect', () => w.output().includes('pulling runs from') || w.proc.exitCode !== null);
-  if (w.proc.exitCode !== null) throw new Error(`bnx worker exited: ${w.output()}`);
-  return w;
-}
+const worker = (o: { detached?: boolean } = {}): Promise<Cli> => procs.worker(redis.uri, { env: WORKER_ENV, detached: o.detached ?? false });
 
 async function stop(w: Cli): Promise<void> {
   w.proc.kill('SIGINT');
@@ -126,7 +105,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  procs.killAll();
   await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
