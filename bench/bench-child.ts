@@ -71,6 +71,8 @@ export async function benchChild(backendName: BackendName, caseName: string, epo
   let lastCpu = process.cpuUsage();
   const out = await trainModel(cfg, data, {
     backend,
+    // BNX_FAST_PATH=0: the tf engine on wasm too (the before/after figures of a fast-path change)
+    fastPath: process.env.BNX_FAST_PATH !== '0',
     onEpoch: (m) => {
       marks.push({ wall: m.seconds, cpu: cpuSeconds(process.cpuUsage(lastCpu)) });
       lastCpu = process.cpuUsage();

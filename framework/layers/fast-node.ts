@@ -24,6 +24,8 @@ export interface FastBuild {
   input: Act;
   /** Row capacity of every buffer (a multiple of 4). */
   rows: number;
+  /** The most rows a training step (forward + backward) has: buffers only backward uses need no more. */
+  batch: number;
   /** Whether backward may be asked for dx (a weighted layer comes before this one). */
   needDx: boolean;
 }
@@ -59,6 +61,32 @@ export interface FastNode {
 /** A parameter vector [cols] padded to `stride`. */
 export function vectorParam(mem: KernelMemory, variable: tf.Variable, stride: number): FastParam {
   return { variable, region: mem.param(stride), rows: 1, cols: variable.size, stride };
+}
+
+/** The per-example shape of a layer's input ([H, W, C] for images). */
+export const inputShapeOf = (layer: Layer): number[] => ((layer.input as unknown as { shape: (number | null)[] }).shape.slice(1) as number[]);
+
+/**
+ * A node over image pixels: `make` builds a node on [rows*H*W, C] rows (BatchNorm over channels), run
+ * here on [rows, H*W*C] images, the same memory (an image row is NHWC). Null unless C % 4 == 0 and the
+ * image rows are unpadded.
+ */
+export function overPixels(b: FastBuild, hwc: readonly number[], make: (pixels: FastBuild) => FastNode | null): FastNode | null {
+  const C = hwc[hwc.length - 1]!;
+  const hw = b.input.width / C;
+  if (C % 4 !== 0 || b.input.stride !== b.input.width) return null;
+  const inner = make({ ...b, input: { buf: b.input.buf, width: C, stride: C }, rows: b.rows * hw, batch: b.batch * hw });
+  if (!inner) return null;
+  const out: Act = { buf: inner.out.buf, width: b.input.width, stride: b.input.stride };
+  return {
+    layer: inner.layer,
+    out,
+    params: inner.params,
+    init: () => inner.init(),
+    forward: (rows, ctx) => inner.forward(rows * hw, ctx),
+    backward: (rows, dOut, needDx) => inner.backward(rows * hw, dOut, needDx),
+    syncState: () => inner.syncState?.(),
+  };
 }
 
 /** Byte offset of a region (kernels take bytes). */

@@ -27,5 +27,6 @@ export { RMSNormalization, rmsNorm } from './norms/rms-normalization.js';
 export { KernelMemory, kernelModule, roundUp, type ParamRegion, type Region } from './kernel-memory.js';
 export type { Act, FastBuild, FastNode, FastParam } from './fast-node.js';
 export { DenseFast } from './dense/dense-fast.js';
+export { ConvFast } from './conv2d/conv-fast.js';
 export { ReluFast } from './activations/activations-fast.js';
 export { WASM_BASE64 as DENSE_KERNEL_WASM } from './dense/dense-kernel.wasm.js';

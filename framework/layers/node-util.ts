@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { heapView, wasmHeapAvailable } from '../tfjs/index.js';
+import type { Node } from './family.js';
 
 export type Config = Record<string, unknown>;
 
@@ -16,6 +17,22 @@ export function weightsOf(layer: Layer, ...names: string[]): (tf.Variable | null
 }
 
 export const nonNull = (vs: (tf.Variable | null)[]): tf.Variable[] => vs.filter((v): v is tf.Variable => v !== null);
+
+/** A training node with a kernel and an optional bias (Dense, Conv2D), and the ReLU the engine may fuse into it. */
+export abstract class KernelNode implements Node {
+  readonly params: tf.Variable[];
+  /** Set by the engine when a ReLU follows: the forward applies it in the fused kernel. */
+  fuseRelu = false;
+  constructor(
+    readonly layer: Layer,
+    protected readonly kernel: tf.Variable,
+    protected readonly bias: tf.Variable | null,
+  ) {
+    this.params = nonNull([kernel, bias]);
+  }
+  abstract forward(x: tf.Tensor): tf.Tensor;
+  abstract backward(dy: tf.Tensor, needDx: boolean): { dx: tf.Tensor | null; grads: tf.Tensor[] };
+}
 
 /** Vector-Jacobian product through `f` (recomputes the forward under a tape). */
 export function vjp(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {

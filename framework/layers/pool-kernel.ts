@@ -17,6 +17,7 @@
  * Max-pooling runs in pool-kernel.wat (WebAssembly SIMD, four channels per vector; MaxPool below) when
  * the channels are a multiple of 4, else in the loops here. Same rule, same bits.
  */
+import { kernelModule } from './kernel-memory.js';
 import { WASM_BASE64 } from './pool-kernel.wasm.js';
 
 export type Shape4 = readonly [number, number, number, number];
@@ -108,11 +109,15 @@ export function avgPoolBackward(dy: Float32Array, shape: Shape4, p: number, dx: 
   }
 }
 
-interface MaxPoolExports {
-  mem: WebAssembly.Memory;
+/** pool-kernel.wat's exports. */
+export interface MaxPoolKernels {
   /** Byte offsets; C % 4 == 0. arg: i32 per output. */
   max_fwd(x: number, y: number, arg: number, B: number, H: number, W: number, C: number, p: number): void;
   max_bwd(dy: number, arg: number, dx: number, B: number, H: number, W: number, C: number, p: number): void;
+}
+
+interface MaxPoolExports extends MaxPoolKernels {
+  mem: WebAssembly.Memory;
 }
 
 let simd: MaxPoolExports | null | undefined;
@@ -120,7 +125,11 @@ let simd: MaxPoolExports | null | undefined;
 function simdKernel(): MaxPoolExports | null {
   if (simd !== undefined) return simd;
   try {
-    simd = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')), {}).exports as unknown as MaxPoolExports;
+    // a memory of its own (the fast path, pool-fast.ts, instantiates the module on the run's memory)
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const mod = kernelModule(WASM_BASE64);
+    if (!mod) throw new Error('no WebAssembly SIMD');
+    simd = { ...(new WebAssembly.Instance(mod, { env: { mem } }).exports as unknown as Omit<MaxPoolExports, 'mem'>), mem };
   } catch {
     simd = null; // no WebAssembly SIMD: the JavaScript loops above
   }

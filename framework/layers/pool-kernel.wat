@@ -1,4 +1,4 @@
-(module (memory (export "mem") 1)
+(module (import "env" "mem" (memory 1))
 ;; Max-pooling over p x p windows with stride p (valid), NHWC, C % 4 == 0, four channels per vector.
 ;; y: each window's maximum; arg: its window position u * p + v (i32), the first maximum in row-major
 ;; window order (a strict > scan from -inf, as tfjs-cpu and PyTorch). Byte offsets.

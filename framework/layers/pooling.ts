@@ -9,6 +9,8 @@ import { CallNode } from './activations/activations.js';
 import type { Converter, LayerFamily, Node } from './family.js';
 import { configOf, tensorData } from './node-util.js';
 import { channelsLastOnly, config, outShape, pads, pair, toFirst } from './onnx.js';
+import { inputShapeOf } from './fast-node.js';
+import { MaxPoolFast } from './pool-fast.js';
 import { avgPoolBackward, MaxPool, pooledShape, type Shape4 } from './pool-kernel.js';
 
 /** 2x2 pooling with stride 2 (valid padding), as bnx's conv blocks use it. */
@@ -91,6 +93,11 @@ export const pooling: LayerFamily = {
   node(layer) {
     const p = ownKernelWindow(layer);
     return p === null ? new CallNode(layer) : new PoolNode(layer, layer.getClassName() === 'MaxPooling2D' ? 'max' : 'avg', p);
+  },
+  // max-pooling only: average pooling's forward would have to repeat XNNPACK's order of sums
+  fast(layer, b) {
+    const p = ownKernelWindow(layer);
+    return p === null || layer.getClassName() !== 'MaxPooling2D' ? null : MaxPoolFast.of(layer, inputShapeOf(layer), p, b);
   },
   onnx: poolOnnx,
   examples: [

@@ -62,6 +62,46 @@ describe('fast gradients = the tf engine, bit for bit (wasm)', () => {
   }
 });
 
+// CNNs: conv (im2col + GEMM), max-pooling and flatten on the fast path; each must compile (not fall
+// back to the tf engine), with every conv and pool on it.
+const CNNS: Record<string, Record<string, unknown>> = {
+  'bench CNN (conv 8, 16, max pool, dense 64)': { type: 'cnn', hidden: [64], conv: { filters: [8, 16], kernel_size: 3, pool: 'max' } },
+  'CNN 5x5 kernel, no pooling': { type: 'cnn', hidden: [16], conv: { filters: [8], kernel_size: 5, pool: 'none' } },
+  'CNN + BatchNorm (pre) over channels and after the dense': { type: 'cnn', hidden: [16], norm: { type: 'batch', position: 'pre' }, conv: { filters: [8, 16], kernel_size: 3, pool: 'max' } },
+  'CNN even kernel (asymmetric padding), three convs': { type: 'cnn', hidden: [], conv: { filters: [8, 8, 16], kernel_size: 2, pool: 'max' } },
+};
+
+describe('fast CNN gradients = the tf engine, bit for bit (wasm)', () => {
+  for (const [name, over] of Object.entries(CNNS)) {
+    for (const n of [32, 7]) {
+      test(`${name}, batch ${n}`, () => {
+        const m = buildModel(model(over), [28, 28, 1], 10, 5);
+        const fast = FastGraph.compile(m, { rows: 64, batch: 32, optimizer: SGD })!;
+        expect(fast).not.toBeNull();
+        const kinds = fast.nodes.map((f) => f.constructor.name);
+        expect(kinds.filter((k) => k === 'ConvFast').length).toBe((over.conv as { filters: number[] }).filters.length);
+        const { x, y } = rows(n, n + 1);
+        for (let r = 0; r < n; r++) fast.setRow(r, x, r * 784);
+        const mine = fast.gradients(n, y, ctx());
+        const ref = tf.tidy(() => new TrainGraph(m).gradients(tf.tensor4d(x, [n, 28, 28, 1]), y, ctx()).grads.map((g) => g.dataSync().slice()));
+        expect(mine.length).toBe(ref.length);
+        mine.forEach((g, i) => expect(bits(g), `param ${i}`).toEqual(bits(ref[i]!)));
+        // inference = tfjs-layers' predict bit for bit, also of more rows than a batch (the patches
+        // are built a batch at a time)
+        fast.syncState(); // BatchNorm: the running statistics the fast forward moved, into the model
+        const many = rows(61, 5);
+        for (let r = 0; r < 61; r++) fast.setRow(r, many.x, r * 784);
+        const logits = fast.predict(61, ctx());
+        const tfLogits = tf.tidy(() => (m.predict(tf.tensor4d(many.x, [61, 28, 28, 1])) as tf.Tensor).dataSync().slice());
+        // (tfjs-layers' BatchNorm inference rounds differently: tf.batchNorm)
+        if (over.norm) logits.forEach((v, i) => expect(v).toBeCloseTo(tfLogits[i]!, 4));
+        else expect(bits(logits)).toEqual(bits(tfLogits));
+        m.dispose();
+      });
+    }
+  }
+});
+
 describe('training on the fast path', () => {
   const cfg = (over: Record<string, unknown>, optimizer: Record<string, unknown>): RunConfig =>
     runConfig({ model: { hidden: [16, 8], ...over }, train: { epochs: 2, batch_size: 32, optimizer: optimizer as never } }, 3);
@@ -95,6 +135,35 @@ describe('training on the fast path', () => {
       });
     }
   }
+
+  test.each([
+    ['the bench CNN, sgd with momentum', {} as { norm?: string }, { type: 'sgd', lr: 0.05, momentum: 0.9 }],
+    ['the bench CNN + BatchNorm, adam', { norm: 'batch' }, { type: 'adam', lr: 0.01 }],
+  ] as const)('%s: per-epoch training metrics and final weights = the tf engine\'s; twice: identical', async (_n, over, optimizer) => {
+    const images = fashionSlice({ trainPerClass: 20, testPerClass: 10, shape: 'image' });
+    const c = runConfig(
+      {
+        model: { type: 'cnn', hidden: [64], conv: { filters: [8, 16], kernel_size: 3, pool: 'max' }, ...over },
+        train: { epochs: 2, batch_size: 32, optimizer: optimizer as never },
+      },
+      3,
+    );
+    const a = await trainModel(c, images, { backend });
+    const b = await trainModel(c, images, { backend, fastPath: false });
+    const again = await trainModel(c, images, { backend });
+    const figures = (o: typeof a) => o.epochs.map(({ seconds: _s, ...m }) => m);
+    const train = (o: typeof a) => o.epochs.map((e) => [e.train_loss, e.train_accuracy, e.test_accuracy]);
+    expect(train(a)).toEqual(train(b));
+    // BatchNorm inference rounds differently from tfjs-layers' (tf.batchNorm)
+    a.epochs.forEach((e, i) => {
+      if (over.norm) expect(Math.abs(e.test_loss - b.epochs[i]!.test_loss)).toBeLessThan(1e-6);
+      else expect(e.test_loss).toBe(b.epochs[i]!.test_loss);
+    });
+    expect(figures(again)).toEqual(figures(a));
+    const w = (o: typeof a) => o.model.getWeights().map((t) => bits(t.dataSync()));
+    expect(w(a)).toEqual(w(b));
+    for (const o of [a, b, again]) o.model.dispose();
+  });
 
   test('the same config and seed twice: identical metrics', async () => {
     const c = cfg({ norm: 'batch', dropout: 0.1 }, { type: 'adam', lr: 0.01 });

@@ -21,13 +21,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { OptimizerConfig } from '../config/index.js';
-import { DENSE_KERNEL_WASM, DenseFast, familyOf, KernelMemory, kernelModule, ReluFast, roundUp, type Act, type FastNode, type FastParam, type Region, type StepContext } from '../layers/index.js';
+import { ConvFast, DENSE_KERNEL_WASM, DenseFast, familyOf, KernelMemory, kernelModule, ReluFast, roundUp, type Act, type FastNode, type FastParam, type Region, type StepContext } from '../layers/index.js';
 import { softmaxCrossEntropy, type StepResult } from './loss.js';
 import { fastOptimizer, type FastOptimizer } from './optimizer-kernels.js';
 
 export interface FastGraphOptions {
   /** The most rows one call handles: the larger of the batch size and the evaluation chunk. */
   rows: number;
+  /** The most rows of a training step (the batch size; default `rows`). */
+  batch?: number;
   optimizer: OptimizerConfig;
 }
 
@@ -58,7 +60,7 @@ export class FastGraph {
       // A functional model (a ResNet: InputLayer first, skip connections) is not a chain: tf engine.
       if (layer.getClassName() === 'InputLayer') return null;
       const family = familyOf(layer, 'engine');
-      const node: FastNode | null = family.fast?.(layer, { mem, input: act, rows, needDx: weighted }) ?? null;
+      const node: FastNode | null = family.fast?.(layer, { mem, input: act, rows, batch: Math.min(rows, opts.batch ?? rows), needDx: weighted }) ?? null;
       if (!node) return null;
       nodes.push(node);
       weighted ||= node.params.length > 0;
@@ -80,11 +82,11 @@ export class FastGraph {
     this.rows = rows;
     this.params = nodes.flatMap((n) => n.params);
     this.firstWeighted = nodes.findIndex((n) => n.params.length > 0);
-    // Dense directly followed by ReLU: the ReLU runs in the Dense kernel's store (its backward still
-    // masks by the output, which is the fused output).
+    // Dense or Conv2D directly followed by ReLU: the ReLU runs in the GEMM kernel's store (its
+    // backward still masks by the output, which is the fused output).
     nodes.forEach((n, i) => {
       const next = nodes[i + 1];
-      if (n instanceof DenseFast && next instanceof ReluFast) {
+      if ((n instanceof DenseFast || n instanceof ConvFast) && next instanceof ReluFast) {
         n.relu = true;
         next.applied = true;
       }

@@ -124,7 +124,7 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const { epochs, batch_size: batchSize } = cfg.train;
   const evalChunk = opts.evalChunk ?? 1000;
   // wasm: the whole step in bnx's own kernels when every layer and the optimizer have one (fast-graph.ts)
-  const fast = backend.name === 'wasm' && opts.fastPath !== false ? FastGraph.compile(model, { rows: Math.max(batchSize, evalChunk), optimizer: cfg.train.optimizer }) : null;
+  const fast = backend.name === 'wasm' && opts.fastPath !== false ? FastGraph.compile(model, { rows: Math.max(batchSize, evalChunk), batch: batchSize, optimizer: cfg.train.optimizer }) : null;
   const sync = (): void => (fast ? fast.syncState() : graph.syncState());
   const lrAt = makeSchedule(cfg.train.schedule, cfg.train.optimizer.lr, epochs);
   const shuffleRng = rngFor(cfg.seed, 'shuffle');

@@ -3,9 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { emitActivationOf } from '../activations/onnx-activations.js';
-import type { Converter, LayerFamily, Node } from '../family.js';
-import { configOf, nonNull, weightsOf } from '../node-util.js';
+import type { Converter, LayerFamily } from '../family.js';
+import { inputShapeOf } from '../fast-node.js';
+import { configOf, KernelNode, weightsOf } from '../node-util.js';
 import { channelsLastOnly, config, need, outShape, pads, pair, toFirst, weights } from '../onnx.js';
+import { ConvFast, convFastFits } from './conv-fast.js';
 import { conv2dFilterGrad, conv2dInputGrad } from './conv-grads.js';
 
 /** A linear 'same' Conv2D with zero kernel (bnx initialises weights itself, model/initializers.ts). */
@@ -22,17 +24,8 @@ export function conv2dLayer(name: string, filters: number, kernelSize: number, i
   });
 }
 
-export class Conv2DNode implements Node {
-  readonly params: tf.Variable[];
-  fuseRelu = false;
+export class Conv2DNode extends KernelNode {
   private x: tf.Tensor4D | null = null;
-  constructor(
-    readonly layer: Layer,
-    private readonly kernel: tf.Variable,
-    private readonly bias: tf.Variable | null,
-  ) {
-    this.params = nonNull([kernel, bias]);
-  }
   forward(x: tf.Tensor): tf.Tensor {
     this.x = x as tf.Tensor4D;
     return tf.fused.conv2d({
@@ -91,21 +84,33 @@ const conv2dOnnx: Converter = (layer, x, g) => {
 
 const unit = (v: number[] | number) => (Array.isArray(v) ? v.every((s) => s === 1) : v === 1);
 
+/** What bnx's engines train: linear, stride 1, dilation 1, 'same', channels last. */
+function trainable(layer: Layer): boolean {
+  const cfg = configOf(layer);
+  return cfg.activation === 'linear' && cfg.padding === 'same' && unit(cfg.strides as number[]) && unit(cfg.dilationRate as number[] | number) && cfg.dataFormat === 'channelsLast';
+}
+
 export const conv2d: LayerFamily = {
   name: 'conv2d',
   classNames: ['Conv2D'],
   node(layer) {
-    const cfg = configOf(layer);
-    const dil = cfg.dilationRate as number[] | number;
-    if (cfg.activation !== 'linear' || cfg.padding !== 'same' || !unit(cfg.strides as number[]) || !unit(dil) || cfg.dataFormat !== 'channelsLast') {
-      throw new Error(`engine: Conv2D ${layer.name} must be linear, stride 1, dilation 1, padding same, channels last`);
-    }
+    if (!trainable(layer)) throw new Error(`engine: Conv2D ${layer.name} must be linear, stride 1, dilation 1, padding same, channels last`);
     const [k, b] = weightsOf(layer, 'kernel', 'bias');
     return new Conv2DNode(layer, k!, b!);
+  },
+  fast(layer, b) {
+    if (!trainable(layer)) return null;
+    const [k, bias] = weightsOf(layer, 'kernel', 'bias');
+    const [kh, kw, cin, cout] = k!.shape as [number, number, number, number];
+    const [H, W] = inputShapeOf(layer) as [number, number];
+    const g = { kh, kw, H, W, cin, cout };
+    return convFastFits(g, b.input, b.needDx) ? new ConvFast(layer, k!, bias!, g, b) : null;
   },
   onnx: conv2dOnnx,
   examples: [
     { name: 'CNN even kernel (asymmetric same padding), gelu', model: { type: 'cnn', activation: 'gelu', hidden: [], conv: { filters: [3], kernel_size: 2, pool: 'avg' } }, inputShape: [6, 6, 2] },
     { name: 'CNN without pooling', model: { type: 'cnn', hidden: [3], conv: { filters: [2], kernel_size: 5, pool: 'none' } }, inputShape: [5, 5, 1] },
+    // shapes the wasm fast path covers (filters a multiple of 8): conv, max pool and BatchNorm over channels on it
+    { name: 'CNN fast path, 8 filters, max pool, BatchNorm', model: { type: 'cnn', hidden: [6], norm: 'batch', conv: { filters: [8, 8], kernel_size: 3, pool: 'max' } }, inputShape: [8, 8, 1] },
   ],
 };

@@ -7,8 +7,8 @@ import { layers } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { fusedMatMul } from '../../tfjs/index.js';
 import { emitActivationOf } from '../activations/onnx-activations.js';
-import type { Converter, LayerFamily, Node } from '../family.js';
-import { configOf, nonNull, weightsOf } from '../node-util.js';
+import type { Converter, LayerFamily } from '../family.js';
+import { configOf, KernelNode, weightsOf } from '../node-util.js';
 import { need, toLast, weights } from '../onnx.js';
 import { denseForward, denseKernelFits, denseWeightGrad } from './dense-kernel.js';
 import { DenseFast } from './dense-fast.js';
@@ -18,10 +18,7 @@ export function denseLayer(name: string, units: number, inputShape?: number[]): 
   return layers.dense({ name, units, activation: 'linear', useBias: true, kernelInitializer: 'zeros', ...(inputShape ? { inputShape } : {}) });
 }
 
-export class DenseNode implements Node {
-  readonly params: tf.Variable[];
-  /** Set by the engine when a ReLU follows: the forward applies it in the fused kernel. */
-  fuseRelu = false;
+export class DenseNode extends KernelNode {
   /**
    * Set by the engine on the first weighted layer (no dx needed): on the wasm backend its products run
    * in dense-kernel.ts (no per-step repacking of the changing weights, no transpose of x).
@@ -30,13 +27,6 @@ export class DenseNode implements Node {
   private x: tf.Tensor2D | null = null;
   /** Whether the last forward ran in dense-kernel.ts (then so does the weight gradient). */
   private own = false;
-  constructor(
-    readonly layer: Layer,
-    private readonly kernel: tf.Variable,
-    private readonly bias: tf.Variable | null,
-  ) {
-    this.params = nonNull([kernel, bias]);
-  }
   forward(x: tf.Tensor): tf.Tensor {
     this.x = x as tf.Tensor2D;
     this.own = this.ownKernel && denseKernelFits(x, this.kernel);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Converter, LayerFamily, Node, StepContext } from '../family.js';
+import { inputShapeOf, overPixels, type FastBuild } from '../fast-node.js';
 import { configOf, nonNull, weightsOf, type Config } from '../node-util.js';
 import { config, isLastAxis, need, toFirst, weights } from '../onnx.js';
 import { BATCH_OPTIONS } from './batch.options.js';
@@ -135,10 +136,12 @@ export const batchNormLayers: LayerFamily = {
     return new BatchNormNode(layer, g!, b!, mm!, mv!, configOf(layer));
   },
   fast(layer, b) {
-    if ((layer.input as unknown as { shape: unknown[] }).shape.length !== 2) return null; // rows of features only
     const [g, beta, mm, mv] = weightsOf(layer, 'gamma', 'beta', 'moving_mean', 'moving_variance');
     // the tf node holds the running statistics (and writes them into the layer) for both paths
-    return new BatchNormFast(layer, g!, beta!, new BatchNormNode(layer, g!, beta!, mm!, mv!, configOf(layer)), b);
+    const make = (rows: FastBuild) => new BatchNormFast(layer, g!, beta!, new BatchNormNode(layer, g!, beta!, mm!, mv!, configOf(layer)), rows);
+    const shape = inputShapeOf(layer);
+    // images: statistics per channel over every pixel of the batch, [rows*H*W, C] rows
+    return shape.length === 1 ? make(b) : overPixels(b, shape, make);
   },
   onnx: batchNormOnnx,
   examples: [],
