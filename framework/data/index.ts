@@ -2,7 +2,7 @@
 export type { Dataset, DatasetIdentity, DatasetRef, LoadOptions, Prepared, Split } from './types.js';
 export { loadDataset, datasetIdentity, refFromArg } from './load.js';
 export { dataShape } from './shape.js';
-export { prepareData } from './prepare.js';
+export { prepareData, preprocessingOf } from './prepare.js';
 export { dataRoot } from './cache.js';
 export { howToHoldSource } from './source-hint.js';
 export { BUILTIN } from './catalog.js';

@@ -10,11 +10,16 @@
 import type { DatasetConfig } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { permutation, rngFor } from '../util/random.js';
-import { pixelValue } from './pixels.js';
+import { pixelValue, type Preprocessing } from './pixels.js';
 import type { Dataset, Prepared, Split } from './types.js';
 
 /** The fixed seed of `subset` draws. Changing it changes which examples every smoke test uses. */
 const SUBSET_SEED = 0;
+
+/** The dataset config's preprocessing: what training applies and the exporter records in the model. */
+export function preprocessingOf(cfg: Pick<DatasetConfig, 'scale' | 'normalize'>): Preprocessing {
+  return { scale: cfg.scale, ...(cfg.normalize ? { mean: cfg.normalize.mean, std: cfg.normalize.std } : {}) };
+}
 
 /** One Float32 per byte value per channel: the whole preprocessing as a lookup. */
 export function pixelTable(scale: number, channels: number, normalize?: { mean: number[]; std: number[] }): Float32Array {
@@ -28,7 +33,7 @@ export function pixelTable(scale: number, channels: number, normalize?: { mean: 
     }
   }
   const table = new Float32Array(256 * channels);
-  const p = { scale, ...(normalize ? { mean: normalize.mean, std: normalize.std } : {}) };
+  const p = preprocessingOf({ scale, normalize });
   for (let c = 0; c < channels; c++) for (let v = 0; v < 256; v++) table[c * 256 + v] = pixelValue(v, c, p);
   return table;
 }
@@ -59,7 +64,7 @@ function gather(split: Split, idx: Uint32Array, pixels: number, channels: number
 
 export function prepareData(ds: Dataset, cfg: DatasetConfig, layout: 'flat' | 'image'): Prepared {
   const pixels = ds.height * ds.width * ds.channels;
-  const table = pixelTable(cfg.scale ?? 255, ds.channels, cfg.normalize);
+  const table = pixelTable(cfg.scale, ds.channels, cfg.normalize);
   let trainIdx = subsetIndices(ds.train.count, cfg.subset?.train, 'dataset.subset.train');
   const testIdx = subsetIndices(ds.test.count, cfg.subset?.test, 'dataset.subset.test');
 
@@ -72,7 +77,7 @@ export function prepareData(ds: Dataset, cfg: DatasetConfig, layout: 'flat' | 'i
         'both parts need at least one example: raise the fraction or the training subset',
       ]);
     }
-    const perm = permutation(n, rngFor(cfg.validation.seed ?? 0, 'dataset.validation'));
+    const perm = permutation(n, rngFor(cfg.validation.seed, 'dataset.validation'));
     const held = new Uint8Array(n);
     for (let k = 0; k < nVal; k++) held[perm[k]!] = 1;
     const val = new Uint32Array(nVal);

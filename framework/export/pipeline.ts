@@ -7,20 +7,15 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { DatasetConfig } from '../config/index.js';
 import { atomicWriteFile } from '../util/fs.js';
 import { BNX_VERSION } from '../util/version.js';
-import { exportOnnx, type Preprocessing } from './export.js';
-import { assertParity, PARITY_TOLERANCE, verifyOnnx } from './verify.js';
+import { preprocessingOf } from '../data/index.js';
+import { exportOnnx } from './export.js';
+import { assertParity, PARITY_TOLERANCE, verifyOnnx, type ParityResult } from './verify.js';
 
-export interface ExportFigures {
+/** The parity figures a run logs: verify.ts' ParityResult, its ONNX accuracy as the run's test_accuracy. */
+export type ExportFigures = Omit<ParityResult, 'onnx_accuracy'> & {
   /** ONNX accuracy on the test set (the run's exported-model accuracy). */
   test_accuracy: number;
-  tfjs_accuracy: number;
-  max_abs_diff: number;
-  prediction_agreement: number;
-  n: number;
-  seconds: number;
-  /** The onnxruntime that scored the file. */
-  runtime: string;
-}
+};
 
 export interface ExportStepOptions {
   runKey: string;
@@ -31,13 +26,6 @@ export interface ExportStepOptions {
   outPath: string;
   bnxVersion?: string;
   tolerance?: number;
-}
-
-export function preprocessingOf(dataset: Pick<DatasetConfig, 'scale' | 'normalize'>): Preprocessing {
-  return {
-    scale: dataset.scale ?? 255,
-    ...(dataset.normalize ? { mean: dataset.normalize.mean, std: dataset.normalize.std } : {}),
-  };
 }
 
 export async function exportAndVerify(
@@ -54,15 +42,8 @@ export async function exportAndVerify(
   });
   atomicWriteFile(o.outPath, bytes);
   const r = await verifyOnnx(bytes, model, data.testX, data.testY, { inputShape: data.inputShape });
-  const figures: ExportFigures = {
-    test_accuracy: r.onnx_accuracy,
-    tfjs_accuracy: r.tfjs_accuracy,
-    max_abs_diff: r.max_abs_diff,
-    prediction_agreement: r.prediction_agreement,
-    n: r.n,
-    seconds: r.seconds,
-    runtime: r.runtime,
-  };
+  const { onnx_accuracy, ...rest } = r;
+  const figures: ExportFigures = { test_accuracy: onnx_accuracy, ...rest };
   try {
     assertParity(r, o.tolerance ?? PARITY_TOLERANCE);
     return { figures };
