@@ -54,7 +54,7 @@ export async function benchChild(backendName: BackendName, caseName: string, epo
   const backend = await initBackend(backendName);
   // the plain-JavaScript cpu backend is ~20x slower: smaller subsets, extrapolated like the CNN
   const perClass = backend.name === 'cpu' ? Math.min(c.trainPerClass / 6, 1000) : c.trainPerClass;
-  const data = fashionSlice({ trainPerClass: perClass, testPerClass: 1000, shape: c.shape });
+  const data = await fashionSlice({ trainPerClass: perClass, testPerClass: 1000, shape: c.shape });
   const cfg: RunConfig = {
     seed: 1,
     dataset: { name: 'fashion-mnist', scale: 255 },
@@ -81,12 +81,12 @@ export async function benchChild(backendName: BackendName, caseName: string, epo
   if (out.status !== 'FINISHED') throw new Error(`${caseName} on ${backend.name}: ${out.status} ${out.reason ?? ''}`);
   const t = performance.now();
   const c0 = process.cpuUsage();
-  evaluate(out.model, data.testX, data.testY, data.nTest, data.inputShape);
+  evaluate(out.model, data.test, data.inputShape);
   const result: ChildResult = {
     backend: backend.name + (backend.fallback_reason ? ` (fallback: ${backend.fallback_reason})` : ''),
     model: caseName,
-    nTrain: data.nTrain,
-    nTest: data.nTest,
+    nTrain: data.train.n,
+    nTest: data.test.n,
     epochs: marks,
     evalCpu: cpuSeconds(process.cpuUsage(c0)),
     evalSeconds: (performance.now() - t) / 1000,

@@ -13,6 +13,7 @@
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { runConfig, type BackendName } from '../framework/config/index.js';
+import { FloatRows } from '../framework/data/index.js';
 import { buildModel } from '../framework/model/index.js';
 import { evaluate, FastGraph, initBackend, makeOptimizer, TrainGraph } from '../framework/train/index.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -102,9 +103,9 @@ async function speed(): Promise<void> {
     const cpuStep = (cpuSeconds() - c0) / steps;
     if (fast) fast.syncState();
     else graph!.syncState();
-    const testX = Float32Array.from({ length: 1000 * f }, (_, i) => rng(i));
+    const test = new FloatRows(Float32Array.from({ length: 1000 * f }, (_, i) => rng(i)), new Uint8Array(1000), f);
     const [e0, ec0] = [performance.now(), cpuSeconds()];
-    evaluate(model, testX, new Uint8Array(1000), 1000, [32, 32, 3], 250);
+    evaluate(model, test, [32, 32, 3], 250);
     const evalWall = ((performance.now() - e0) / 1000) * (nTest / 1000);
     const evalCpu = (cpuSeconds() - ec0) * (nTest / 1000);
     const epochWall = wallStep * stepsPerEpoch + evalWall;

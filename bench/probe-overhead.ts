@@ -21,8 +21,8 @@ const epochs = arg('epochs', 3);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
 
 const backend = await initBackend('wasm');
-const data = fashionFull();
-console.log(`probe overhead: wasm, full FashionMNIST (${data.nTrain} train), ${epochs} epochs, ${repeats} repeats, probes every epoch`);
+const data = await fashionFull();
+console.log(`probe overhead: wasm, full FashionMNIST (${data.train.n} train), ${epochs} epochs, ${repeats} repeats, probes every epoch`);
 console.log('model    plain cpu s  probed cpu s  overhead(cpu)  plain wall s  probed wall s  overhead(wall)  one probe ms  probes/run  identical');
 for (const [name, norm] of [['mlp', 'none'], ['mlp-bn', 'batch']] as const) {
   const cfg = runConfig({ model: { norm }, train: { epochs, batch_size: 64, optimizer: { type: 'sgd', lr: 0.001 }, backend: 'wasm' } }, 1);

@@ -37,8 +37,8 @@ function config(seed: number, bn: boolean): RunConfig {
 const backend = await initBackend(backendName);
 console.log(`backend ${backend.name}${backend.fallback_reason ? ` (${backend.fallback_reason})` : ''}`);
 const t = performance.now();
-const data = fashionFull();
-console.log(`data: ${data.nTrain} train / ${data.nTest} test in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+const data = await fashionFull();
+console.log(`data: ${data.train.n} train / ${data.test.n} test in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 for (const v of variants) {
   for (const seed of seeds) {
     const out = await trainModel(config(seed, v === 'bn'), data, { backend });

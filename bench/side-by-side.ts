@@ -30,13 +30,12 @@ export function torchVersion(): { version: string } | { missing: string } {
 
 /** The full FashionMNIST split as bnx reads it, as raw bytes for torch_bench.py (same rows, same order). */
 async function writeTorchData(dir: string): Promise<void> {
-  const { fashionSlice } = await import('../framework/train/testing.js');
-  const d = fashionSlice({ trainPerClass: 6000, testPerClass: 1000, shape: 'flat' });
-  const bytes = (x: Float32Array) => Uint8Array.from(x, (v) => Math.round(v * 255));
-  writeFileSync(join(dir, 'train-images.u8'), bytes(d.trainX));
-  writeFileSync(join(dir, 'train-labels.u8'), d.trainY);
-  writeFileSync(join(dir, 'test-images.u8'), bytes(d.testX));
-  writeFileSync(join(dir, 'test-labels.u8'), d.testY);
+  const { fashionDataset } = await import('../framework/train/testing.js');
+  const d = await fashionDataset();
+  writeFileSync(join(dir, 'train-images.u8'), d.train.images);
+  writeFileSync(join(dir, 'train-labels.u8'), d.train.labels);
+  writeFileSync(join(dir, 'test-images.u8'), d.test.images);
+  writeFileSync(join(dir, 'test-labels.u8'), d.test.labels);
 }
 
 interface TorchEpoch {

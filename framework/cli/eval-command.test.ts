@@ -12,7 +12,7 @@ import type { RunConfig } from '../config/index.js';
 import { encodeIdx, loadDataset, prepareData } from '../data/index.js';
 import { loadModelArtifacts, saveModelArtifacts } from '../model/index.js';
 import { initBackend, trainModel } from '../train/index.js';
-import { fashionSlice } from '../train/testing.js';
+import { fashionDataset } from '../train/testing.js';
 import { UserError } from '../util/errors.js';
 import { evalCommand } from './eval-command.js';
 import { exportAndVerify } from '../export/index.js';
@@ -20,10 +20,6 @@ import { exportAndVerify } from '../export/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'bnx-export-cmd-'));
 const dataDir = join(dir, 'data');
 const NORMALIZE = { mean: [0.286], std: [0.353] };
-
-function toBytes(x: Float32Array): Uint8Array {
-  return Uint8Array.from(x, (v) => Math.round(v * 255));
-}
 
 function cfg(type: 'mlp' | 'cnn'): RunConfig {
   return {
@@ -59,12 +55,14 @@ function captureStdout(): { text: () => string; restore: () => void } {
 
 beforeAll(async () => {
   await initBackend('wasm');
-  const s = fashionSlice({ trainPerClass: 40, testPerClass: 30, shape: 'flat' });
+  // the first 40 train and 30 test images of each class, as an IDX folder
+  const d = await fashionDataset();
+  const [nTrain, nTest] = [400, 300];
   const files: [string, Uint8Array][] = [
-    ['train-images-idx3-ubyte', encodeIdx(toBytes(s.trainX), [s.nTrain, 28, 28])],
-    ['train-labels-idx1-ubyte', encodeIdx(s.trainY, [s.nTrain])],
-    ['t10k-images-idx3-ubyte', encodeIdx(toBytes(s.testX), [s.nTest, 28, 28])],
-    ['t10k-labels-idx1-ubyte', encodeIdx(s.testY, [s.nTest])],
+    ['train-images-idx3-ubyte', encodeIdx(d.train.images.subarray(0, nTrain * 784), [nTrain, 28, 28])],
+    ['train-labels-idx1-ubyte', encodeIdx(d.train.labels.subarray(0, nTrain), [nTrain])],
+    ['t10k-images-idx3-ubyte', encodeIdx(d.test.images.subarray(0, nTest * 784), [nTest, 28, 28])],
+    ['t10k-labels-idx1-ubyte', encodeIdx(d.test.labels.subarray(0, nTest), [nTest])],
   ];
   mkdirSync(dataDir, { recursive: true });
   for (const [name, bytes] of files) writeFileSync(join(dataDir, name), bytes);

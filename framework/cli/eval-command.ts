@@ -48,7 +48,7 @@ export async function evalCommand(modelPath: string, o: { dataset: string; json?
     ...(pre.mean && pre.std ? { normalize: { mean: pre.mean, std: pre.std } } : {}),
   } as DatasetConfig;
   const data = prepareData(ds, cfg, info.layout === 'nchw' ? 'image' : 'flat');
-  const r = await evalOnnx(bytes, data.testX, data.testY, ds.classNames);
+  const r = await evalOnnx(bytes, data.test, ds.classNames);
   const runKey = info.metadata.run_key;
   if (o.json) {
     out(JSON.stringify({ model: modelPath, run_key: runKey ?? null, dataset: ds.identity.name, preprocessing: pre, ...r }, null, 2));

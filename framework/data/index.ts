@@ -3,6 +3,7 @@ export type { Dataset, DatasetIdentity, DatasetRef, LoadOptions, Prepared, Split
 export { loadDataset, datasetIdentity, refFromArg } from './load.js';
 export { dataShape } from './shape.js';
 export { prepareData, preprocessingOf } from './prepare.js';
+export { ByteRows, FloatRows, rowFloats, type Rows } from './rows.js';
 export { dataRoot } from './cache.js';
 export { howToHoldSource } from './source-hint.js';
 export { BUILTIN } from './catalog.js';

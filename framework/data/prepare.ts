@@ -5,12 +5,14 @@
  *   2. validation: hold out round(fraction x n) of the (subset) train examples, drawn with
  *      `validation.seed` (again independent of the run seed); both parts keep original order;
  *   3. value = (pixel / scale - mean[c]) / std[c] (pixels.ts, the one rule), through a 256-entry table
- *      per channel, in one pass.
+ *      per channel, applied row by row as rows are copied into a batch (rows.ts): the prepared data is
+ *      the dataset's bytes, the table and the chosen indices, never a float copy of the set.
  */
 import type { DatasetConfig } from '../config/index.js';
 import { UserError } from '../util/errors.js';
 import { permutation, rngFor } from '../util/random.js';
 import { pixelValue, type Preprocessing } from './pixels.js';
+import { ByteRows } from './rows.js';
 import type { Dataset, Prepared, Split } from './types.js';
 
 /** The fixed seed of `subset` draws. Changing it changes which examples every smoke test uses. */
@@ -44,22 +46,17 @@ function subsetIndices(count: number, n: number | undefined, purpose: string): U
   return permutation(count, rngFor(SUBSET_SEED, purpose)).slice(0, n).sort();
 }
 
-function gather(split: Split, idx: Uint32Array, pixels: number, channels: number, table: Float32Array): { x: Float32Array; y: Uint8Array } {
-  const x = new Float32Array(idx.length * pixels);
-  const y = new Uint8Array(idx.length);
-  const src = split.images;
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k]!;
-    y[k] = split.labels[i]!;
-    const from = i * pixels;
-    const to = k * pixels;
-    if (channels === 1) {
-      for (let p = 0; p < pixels; p++) x[to + p] = table[src[from + p]!]!;
-    } else {
-      for (let p = 0; p < pixels; p++) x[to + p] = table[(p % channels) * 256 + src[from + p]!]!;
-    }
+/**
+ * The rows `idx` of a split, over the split's own bytes (shared, not copied: a job holds the dataset
+ * once, as bytes); only the labels are gathered. All of the split in order needs no index.
+ */
+function rowsOf(split: Split, idx: Uint32Array, pixels: number, channels: number, table: Float32Array): ByteRows {
+  if (idx.length === split.count && idx.every((v, k) => v === k)) {
+    return new ByteRows(split.images, split.labels.subarray(0, split.count), pixels, table, channels);
   }
-  return { x, y };
+  const labels = new Uint8Array(idx.length);
+  for (let k = 0; k < idx.length; k++) labels[k] = split.labels[idx[k]!]!;
+  return new ByteRows(split.images, labels, pixels, table, channels, idx);
 }
 
 export function prepareData(ds: Dataset, cfg: DatasetConfig, layout: 'flat' | 'image'): Prepared {
@@ -90,18 +87,10 @@ export function prepareData(ds: Dataset, cfg: DatasetConfig, layout: 'flat' | 'i
     trainIdx = rest;
   }
 
-  const train = gather(ds.train, trainIdx, pixels, ds.channels, table);
-  const test = gather(ds.test, testIdx, pixels, ds.channels, table);
-  const val = valIdx ? gather(ds.train, valIdx, pixels, ds.channels, table) : undefined;
   return {
-    trainX: train.x,
-    trainY: train.y,
-    testX: test.x,
-    testY: test.y,
-    ...(val ? { valX: val.x, valY: val.y } : {}),
-    nTrain: trainIdx.length,
-    nTest: testIdx.length,
-    nVal: valIdx?.length ?? 0,
+    train: rowsOf(ds.train, trainIdx, pixels, ds.channels, table),
+    test: rowsOf(ds.test, testIdx, pixels, ds.channels, table),
+    ...(valIdx ? { val: rowsOf(ds.train, valIdx, pixels, ds.channels, table) } : {}),
     inputShape: layout === 'flat' ? [pixels] : [ds.height, ds.width, ds.channels],
     imageShape: [ds.height, ds.width, ds.channels],
     black: Array.from({ length: ds.channels }, (_, c) => table[c * 256]!),

@@ -1,4 +1,5 @@
 /** The data a run trains on, as the rest of bnx sees it. */
+import type { Rows } from './rows.js';
 
 export interface Split {
   /** count x height x width x channels bytes, row-major (NHWC). */
@@ -55,16 +56,12 @@ export interface LoadOptions {
   prefer?: string;
 }
 
+/** A split's examples as the dataset's bytes, turned into floats row by row (rows.ts). */
 export interface Prepared {
-  trainX: Float32Array;
-  trainY: Uint8Array;
-  testX: Float32Array;
-  testY: Uint8Array;
-  valX?: Float32Array;
-  valY?: Uint8Array;
-  nTrain: number;
-  nTest: number;
-  nVal: number;
+  train: Rows;
+  test: Rows;
+  /** Present with dataset.validation: held out of train. */
+  val?: Rows;
   /** [784] for flat, [28, 28, 1] for image (NHWC). */
   inputShape: number[];
   /** [height, width, channels] of the images, whatever the layout (augmentation works on it). */

@@ -1,4 +1,5 @@
 /** Accuracy and per-class accuracy of an ONNX model on a labelled set, through onnxruntime (node, else web: see ort.ts). */
+import { rowFloats, type Rows } from '../data/index.js';
 import { argmaxRows, createSession, onnxLogits, onnxModelInfo, readOnnxBytes } from './runtime.js';
 
 export interface ClassAccuracy {
@@ -13,25 +14,32 @@ export interface EvalResult {
   n: number;
 }
 
+/** Examples per onnxruntime call, and per chunk of rows turned into floats. */
+const CHUNK = 1000;
+
 /**
- * x holds n examples in tfjs order (flat vectors or NHWC images), already preprocessed as the model
- * expects; y their labels. An NCHW model gets its input transposed.
+ * The rows are the labelled examples, preprocessed as the model expects (in tfjs order: flat vectors
+ * or NHWC images; an NCHW model gets its input transposed), made floats one chunk at a time.
  */
-export async function evalOnnx(path: string | Uint8Array, x: Float32Array, y: Uint8Array, classNames: string[]): Promise<EvalResult> {
+export async function evalOnnx(path: string | Uint8Array, rows: Rows, classNames: string[]): Promise<EvalResult> {
   const bytes = readOnnxBytes(path);
   const info = onnxModelInfo(bytes, typeof path === 'string' ? path : 'ONNX model');
   const session = await createSession(bytes);
-  let out: Awaited<ReturnType<typeof onnxLogits>>;
+  const y = rows.labels;
+  const pred = new Int32Array(rows.n);
+  const buf = new Float32Array(Math.min(CHUNK, rows.n) * rows.features);
   try {
-    out = await onnxLogits(session, info, x);
+    for (let s = 0; s < rows.n; s += CHUNK) {
+      const m = Math.min(CHUNK, rows.n - s);
+      const out = await onnxLogits(session, info, rowFloats(rows, s, s + m, buf.subarray(0, m * rows.features)), CHUNK);
+      if (out.classes !== classNames.length) {
+        throw new Error(`evalOnnx: the model has ${out.classes} outputs but ${classNames.length} class names were given`);
+      }
+      pred.set(argmaxRows(out.logits, out.classes), s);
+    }
   } finally {
     await session.session.release();
   }
-  if (out.n !== y.length) throw new Error(`evalOnnx: ${out.n} examples but ${y.length} labels`);
-  if (out.classes !== classNames.length) {
-    throw new Error(`evalOnnx: the model has ${out.classes} outputs but ${classNames.length} class names were given`);
-  }
-  const pred = argmaxRows(out.logits, out.classes);
   const hits = new Array<number>(classNames.length).fill(0);
   const counts = new Array<number>(classNames.length).fill(0);
   let ok = 0;

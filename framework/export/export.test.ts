@@ -68,9 +68,9 @@ async function roundTrip(key: string, cfg: RunConfig, data: TrainData) {
     const path = join(out, `${key}.onnx`);
     writeFileSync(path, bytes);
     exported.push(path);
-    const r = await verifyOnnx(path, model, data.testX, data.testY, { inputShape: data.inputShape, batch: 128 });
+    const r = await verifyOnnx(path, model, data.test, { inputShape: data.inputShape, batch: 128 });
     assertParity(r);
-    expect(r.n).toBe(data.nTest);
+    expect(r.n).toBe(data.test.n);
     expect(r.prediction_agreement).toBe(1);
     expect(r.max_abs_diff).toBeLessThanOrEqual(1e-4);
     expect(r.onnx_accuracy).toBe(r.tfjs_accuracy);
@@ -92,7 +92,7 @@ function weightNamed(model: LayersModel, suffix: string): Float32Array {
 
 beforeAll(async () => {
   await initBackend(BACKEND);
-  flat = fashionSlice({ trainPerClass: 40, testPerClass: 30, shape: 'flat' });
+  flat = await fashionSlice({ trainPerClass: 40, testPerClass: 30, shape: 'flat' });
   image = { ...flat, inputShape: [28, 28, 1] };
 });
 
@@ -158,8 +158,8 @@ describe('metadata and evaluation', () => {
     expect(m.graph.output.map((o) => o.name)).toEqual(['logits', 'probabilities']);
     expect(m.graph.node.map((n) => n.opType)).toEqual(['Gemm', 'BatchNormalization', 'Relu', 'Gemm', 'BatchNormalization', 'Relu', 'Gemm', 'Softmax']);
 
-    const e = await evalOnnx(bytes, flat.testX, flat.testY, flat.classNames!);
-    expect(e.n).toBe(flat.nTest);
+    const e = await evalOnnx(bytes, flat.test, flat.classNames!);
+    expect(e.n).toBe(flat.test.n);
     expect(e.accuracy).toBeCloseTo(r.onnx_accuracy, 12);
     expect(e.per_class).toHaveLength(10);
     expect(e.per_class.every((c) => c.n === 30)).toBe(true);

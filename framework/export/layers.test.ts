@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FloatRows } from '../data/index.js';
 import { GroupNormalization, RMSNormalization, SUPPORTED_ACTIVATIONS } from '../layers/index.js';
 import { initBackend } from '../train/index.js';
 import { rngFor } from '../util/random.js';
@@ -65,7 +66,7 @@ async function parity(model: LayersModel, inputShape: number[], layout: 'flat' |
   const path = join(out, `${exported.length}.onnx`);
   writeFileSync(path, bytes);
   exported.push(path);
-  const r = await verifyOnnx(bytes, model, x, y, { inputShape, batch: 25 });
+  const r = await verifyOnnx(bytes, model, new FloatRows(x, y, x.length / y.length), { inputShape, batch: 25 });
   assertParity(r);
   return r;
 }
@@ -170,7 +171,7 @@ describe('failure paths', () => {
     const [k, b] = logits.getWeights();
     logits.setWeights([k!, tf.add(b!, tf.scalar(0.001))]);
     const { x, y } = inputs([20], 5);
-    const r = await verifyOnnx(bytes, model, x, y, { inputShape: [20] });
+    const r = await verifyOnnx(bytes, model, new FloatRows(x, y, 20), { inputShape: [20] });
     expect(r.max_abs_diff).toBeGreaterThan(5e-4);
     expect(() => assertParity(r)).toThrow(/max \|logit difference\| .* exceeds 0.0001/);
     model.dispose();
@@ -190,7 +191,7 @@ describe('failure paths', () => {
     model.predict = () => {
       throw new Error('predict() called');
     };
-    const r = await verifyOnnx(bytes, model, x, y, { inputShape: [20], batch: 2 });
+    const r = await verifyOnnx(bytes, model, new FloatRows(x, y, 20), { inputShape: [20], batch: 2 });
     assertParity(r);
     expect(chunks).toBe(Math.ceil(y.length / 2));
     model.dispose();

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { runConfig } from '../config/index.js';
+import { rowFloats } from '../data/index.js';
 import { initBackend, trainModel, type TrainData } from '../train/index.js';
 import { fashionSlice } from '../train/testing.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
@@ -24,7 +25,7 @@ let bytes: Uint8Array;
 
 beforeAll(async () => {
   await initBackend('wasm');
-  data = { ...fashionSlice({ trainPerClass: 20, testPerClass: 20, shape: 'flat' }), inputShape: [28, 28, 1] };
+  data = await fashionSlice({ trainPerClass: 20, testPerClass: 20, shape: 'image' });
   const cfg = runConfig(
     {
       dataset: { scale: 255 },
@@ -45,10 +46,10 @@ describe('either onnxruntime verifies an export', () => {
       const prev = process.env.BNX_ONNX_RUNTIME;
       process.env.BNX_ONNX_RUNTIME = choice;
       try {
-        const r = await verifyOnnx(bytes, model, data.testX, data.testY, { inputShape: data.inputShape });
+        const r = await verifyOnnx(bytes, model, data.test, { inputShape: data.inputShape });
         expect(r.runtime).toMatch(new RegExp(`^onnxruntime-${choice} \\d+\\.\\d+\\.\\d+`));
         assertParity(r);
-        expect(r.n).toBe(data.nTest);
+        expect(r.n).toBe(data.test.n);
       } finally {
         if (prev === undefined) delete process.env.BNX_ONNX_RUNTIME;
         else process.env.BNX_ONNX_RUNTIME = prev;
@@ -59,11 +60,12 @@ describe('either onnxruntime verifies an export', () => {
   it('the two runtimes give the same logits', async () => {
     const info = onnxModelInfo(bytes);
     const [a, b] = [await createSession(bytes, 'node'), await createSession(bytes, 'web')];
-    const la = (await onnxLogits(a, info, data.testX)).logits;
-    const lb = (await onnxLogits(b, info, data.testX)).logits;
+    const x = rowFloats(data.test);
+    const la = (await onnxLogits(a, info, x)).logits;
+    const lb = (await onnxLogits(b, info, x)).logits;
     let max = 0;
     for (let i = 0; i < la.length; i++) max = Math.max(max, Math.abs(la[i]! - lb[i]!));
-    expect(la.length).toBe(data.nTest * 10);
+    expect(la.length).toBe(data.test.n * 10);
     expect(max).toBeLessThan(1e-5);
     await a.session.release();
     await b.session.release();

@@ -7,7 +7,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { DatasetConfig } from '../config/index.js';
 import { atomicWriteFile } from '../util/fs.js';
 import { BNX_VERSION } from '../util/version.js';
-import { preprocessingOf } from '../data/index.js';
+import { preprocessingOf, type Rows } from '../data/index.js';
 import { exportOnnx } from './export.js';
 import { assertParity, PARITY_TOLERANCE, verifyOnnx, type ParityResult } from './verify.js';
 
@@ -30,7 +30,7 @@ export interface ExportStepOptions {
 
 export async function exportAndVerify(
   model: LayersModel,
-  data: { testX: Float32Array; testY: Uint8Array; inputShape: number[] },
+  data: { test: Rows; inputShape: number[] },
   o: ExportStepOptions,
 ): Promise<{ figures: ExportFigures; error?: string }> {
   const bytes = exportOnnx(model, {
@@ -41,7 +41,7 @@ export async function exportAndVerify(
     inputLayout: o.layout,
   });
   atomicWriteFile(o.outPath, bytes);
-  const r = await verifyOnnx(bytes, model, data.testX, data.testY, { inputShape: data.inputShape });
+  const r = await verifyOnnx(bytes, model, data.test, { inputShape: data.inputShape });
   const { onnx_accuracy, ...rest } = r;
   const figures: ExportFigures = { test_accuracy: onnx_accuracy, ...rest };
   try {

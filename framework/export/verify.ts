@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { rowFloats, type Rows } from '../data/index.js';
 import { argmaxRows, createSession, onnxLogits, onnxModelInfo, readOnnxBytes } from './runtime.js';
 
 export interface ParityResult {
@@ -29,24 +30,14 @@ export interface VerifyOptions {
 
 export const PARITY_TOLERANCE = 1e-4;
 
-function tfjsLogits(model: LayersModel, x: Float32Array, inputShape: number[], batch: number): { logits: Float32Array; classes: number } {
-  const per = inputShape.reduce((p, q) => p * q, 1);
-  const n = x.length / per;
-  let logits: Float32Array | undefined;
-  let classes = 0;
-  for (let start = 0; start < n; start += batch) {
-    const b = Math.min(batch, n - start);
-    const data = tf.tidy(() => {
-      // predictOnBatch: predict() cuts each chunk into 32-row tf.slices (on wasm 1.39 s for the 10k
-      // test set against 0.11 s in whole chunks)
-      const out = model.predictOnBatch(tf.tensor(x.subarray(start * per, (start + b) * per), [b, ...inputShape]));
-      return (Array.isArray(out) ? out[0]! : out).dataSync() as Float32Array;
-    });
-    classes = data.length / b;
-    logits ??= new Float32Array(n * classes);
-    logits.set(data, start * classes);
-  }
-  return { logits: logits ?? new Float32Array(0), classes };
+/** The tfjs model's logits of one chunk of examples (tfjs order), [rows * classes]. */
+function tfjsLogits(model: LayersModel, x: Float32Array, rows: number, inputShape: number[]): Float32Array {
+  return tf.tidy(() => {
+    // predictOnBatch: predict() cuts each chunk into 32-row tf.slices (on wasm 1.39 s for the 10k
+    // test set against 0.11 s in whole chunks)
+    const out = model.predictOnBatch(tf.tensor(x, [rows, ...inputShape]));
+    return (Array.isArray(out) ? out[0]! : out).dataSync() as Float32Array;
+  });
 }
 
 function accuracy(pred: Int32Array, y: Uint8Array): number {
@@ -55,33 +46,42 @@ function accuracy(pred: Int32Array, y: Uint8Array): number {
   return pred.length ? ok / pred.length : 0;
 }
 
-/** Score the test set with both models and compare. testX is in tfjs order (flat or NHWC). */
-export async function verifyOnnx(
-  onnx: Uint8Array | string,
-  model: LayersModel,
-  testX: Float32Array,
-  testY: Uint8Array,
-  o: VerifyOptions,
-): Promise<ParityResult> {
+/**
+ * Score the test rows with both models and compare. Rows become floats (tfjs order: flat or NHWC)
+ * one chunk of `batch` at a time, so the test set is never held as floats whole.
+ */
+export async function verifyOnnx(onnx: Uint8Array | string, model: LayersModel, test: Rows, o: VerifyOptions): Promise<ParityResult> {
   const t0 = performance.now();
   const per = o.inputShape.reduce((p, q) => p * q, 1);
-  if (testX.length !== testY.length * per) {
-    throw new Error(`verifyOnnx: testX has ${testX.length} values, expected ${testY.length} examples x ${per}`);
-  }
+  if (test.features !== per) throw new Error(`verifyOnnx: the test rows have ${test.features} values per example, the input shape [${o.inputShape.join(', ')}] ${per}`);
   const batch = o.batch ?? 1000;
   const bytes = readOnnxBytes(onnx);
   const info = onnxModelInfo(bytes, typeof onnx === 'string' ? onnx : 'exported model');
   const onnxPer = info.inputDims.reduce((p, q) => p * q, 1);
   if (onnxPer !== per) throw new Error(`verifyOnnx: the ONNX input takes ${onnxPer} values per example, the tfjs input ${per}`);
   const session = await createSession(bytes);
-  let ox: { logits: Float32Array; classes: number };
+  const ox = { logits: new Float32Array(0), classes: 0 };
+  const tx = { logits: new Float32Array(0), classes: 0 };
+  const buf = new Float32Array(Math.min(batch, test.n) * per);
   try {
-    ox = await onnxLogits(session, info, testX, batch);
+    for (let s = 0; s < test.n; s += batch) {
+      const m = Math.min(batch, test.n - s);
+      const x = rowFloats(test, s, s + m, buf.subarray(0, m * per));
+      const chunk = await onnxLogits(session, info, x, batch);
+      const t = tfjsLogits(model, x, m, o.inputShape);
+      if (s === 0) {
+        ox.classes = chunk.classes;
+        tx.classes = t.length / m;
+        ox.logits = new Float32Array(test.n * ox.classes);
+        tx.logits = new Float32Array(test.n * tx.classes);
+        if (ox.classes !== tx.classes) throw new Error(`verifyOnnx: ONNX gives ${ox.classes} logits per example, tfjs ${tx.classes}`);
+      }
+      ox.logits.set(chunk.logits, s * ox.classes);
+      tx.logits.set(t, s * tx.classes);
+    }
   } finally {
     await session.session.release();
   }
-  const tx = tfjsLogits(model, testX, o.inputShape, batch);
-  if (ox.classes !== tx.classes) throw new Error(`verifyOnnx: ONNX gives ${ox.classes} logits per example, tfjs ${tx.classes}`);
   let maxDiff = 0;
   for (let i = 0; i < tx.logits.length; i++) {
     const d = Math.abs(ox.logits[i]! - tx.logits[i]!);
@@ -92,10 +92,10 @@ export async function verifyOnnx(
   const pt = argmaxRows(tx.logits, tx.classes);
   let same = 0;
   for (let i = 0; i < po.length; i++) if (po[i] === pt[i]) same++;
-  const n = testY.length;
+  const n = test.n;
   return {
-    onnx_accuracy: accuracy(po, testY),
-    tfjs_accuracy: accuracy(pt, testY),
+    onnx_accuracy: accuracy(po, test.labels),
+    tfjs_accuracy: accuracy(pt, test.labels),
     max_abs_diff: maxDiff,
     prediction_agreement: n ? same / n : 1,
     n,

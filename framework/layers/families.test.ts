@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NORMS, runConfig, type ModelConfig } from '../config/index.js';
+import { FloatRows } from '../data/index.js';
 import { checkOnnxFiles, checkerForTests } from '../export/testing.js';
 import { assertParity, exportOnnx, verifyOnnx } from '../export/index.js';
 import { buildModel, loadModelArtifacts, saveModelArtifacts } from '../model/index.js';
@@ -239,7 +240,7 @@ describe('ONNX parity and save/load round trips', () => {
       const rng = rngFor(8, 'families-x');
       const x = Float32Array.from({ length: 32 * per }, () => 2 * rng() - 1);
       const y = Uint8Array.from({ length: 32 }, () => Math.floor(rng() * CLASSES));
-      assertParity(await verifyOnnx(bytes, m, x, y, { inputShape: c.inputShape }));
+      assertParity(await verifyOnnx(bytes, m, new FloatRows(x, y, per), { inputShape: c.inputShape }));
 
       const dir = join(out, `saved-${exported.length}`);
       await saveModelArtifacts(m, dir);

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runConfig, type RunConfig } from '../config/index.js';
+import { FloatRows } from '../data/index.js';
 import { initBackend, trainModel, type TrainData } from '../train/index.js';
 import { rngFor } from '../util/random.js';
 import { buildModel } from './build.js';
@@ -57,7 +58,8 @@ describe('model.type resnet', () => {
     const y = Uint8Array.from({ length: n }, (_, i) => i % 3);
     // Class-dependent colour shift so there is something to learn.
     for (let i = 0; i < n; i++) for (let p = 0; p < 64; p++) x[(i * 64 + p) * 3 + y[i]!]! += 1;
-    const data: TrainData = { trainX: x, trainY: y, testX: x, testY: y, nTrain: n, nTest: n, inputShape: [8, 8, 3], featureSize: 192, numClasses: 3 };
+    const rows = new FloatRows(x, y, 192);
+    const data: TrainData = { train: rows, test: rows, inputShape: [8, 8, 3], featureSize: 192, numClasses: 3 };
     const cfg = runConfig({ model: { type: 'resnet', norm: 'batch', resnet: { blocks: 1, filters: [4, 8] } }, train: { epochs: 3, batch_size: 16, optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 }, backend: 'wasm' } }, 2);
     const runs = [];
     for (let k = 0; k < 2; k++) {

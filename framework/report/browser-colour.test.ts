@@ -12,7 +12,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { cifarFiles, CLASS_NAMES, writeCifarFolder } from '../../test-support/cifar-archive.js';
 import { runConfig } from '../config/index.js';
-import { loadDataset, prepareData, type Dataset, type Prepared } from '../data/index.js';
+import { loadDataset, prepareData, rowFloats, type Dataset, type Prepared } from '../data/index.js';
 import { evalCommand } from '../cli/eval-command.js';
 import { createSession, exportAndVerify, onnxLogits, onnxModelInfo } from '../export/index.js';
 import { initBackend, trainModel } from '../train/index.js';
@@ -125,7 +125,7 @@ test('the report demo draws colour thumbnails and classifies them as onnxruntime
 
   // Logits: the page's onnxruntime-web against onnxruntime-node on the same pixels.
   const session = await createSession(readFileSync(onnxPath), 'node');
-  const node = await onnxLogits(session, onnxModelInfo(readFileSync(onnxPath)), data.testX.slice(0, N_DEMO * 3072));
+  const node = await onnxLogits(session, onnxModelInfo(readFileSync(onnxPath)), rowFloats(data.test, 0, N_DEMO));
   await session.session.release();
   const page_ = state.results.colour!.logits;
   expect(page_).toHaveLength(N_DEMO);

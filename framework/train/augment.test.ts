@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, normalizeConfig, parseStudy, runConfig } from '../config/index.js';
+import type { Prepared } from '../data/index.js';
 import { runKey } from '../plan/index.js';
 import { buildModel } from '../model/index.js';
 import { rngFor } from '../util/random.js';
@@ -97,7 +98,8 @@ describe('makeAugmenter', () => {
 });
 
 describe('training with augmentation', () => {
-  const data = { ...fashionSlice({ trainPerClass: 30, testPerClass: 10 }), imageShape: [28, 28, 1], black: [0] };
+  // flat rows of 28x28x1 images (Prepared carries imageShape and black, which augmentation needs)
+  let data: Prepared;
   const cfg = (seed: number, augment?: object) =>
     runConfig(
       {
@@ -110,6 +112,7 @@ describe('training with augmentation', () => {
   const strip = (e: EpochMetrics[]) => e.map(({ seconds: _s, ...m }) => m);
   beforeAll(async () => {
     await initBackend('wasm');
+    data = await fashionSlice({ trainPerClass: 30, testPerClass: 10 });
   });
 
   it('is bit-identical for the same seed, and differs with another seed or without it', async () => {

@@ -19,7 +19,7 @@ let backend: BackendInfo;
 let data: TrainData;
 beforeAll(async () => {
   backend = await initBackend('wasm');
-  data = fashionSlice({ trainPerClass: 20, testPerClass: 10 });
+  data = await fashionSlice({ trainPerClass: 20, testPerClass: 10 });
 });
 
 const SGD = runConfig().train.optimizer;
@@ -140,7 +140,7 @@ describe('training on the fast path', () => {
     ['the bench CNN, sgd with momentum', {} as { norm?: string }, { type: 'sgd', lr: 0.05, momentum: 0.9 }],
     ['the bench CNN + BatchNorm, adam', { norm: 'batch' }, { type: 'adam', lr: 0.01 }],
   ] as const)('%s: per-epoch training metrics and final weights = the tf engine\'s; twice: identical', async (_n, over, optimizer) => {
-    const images = fashionSlice({ trainPerClass: 20, testPerClass: 10, shape: 'image' });
+    const images = await fashionSlice({ trainPerClass: 20, testPerClass: 10, shape: 'image' });
     const c = runConfig(
       {
         model: { type: 'cnn', hidden: [64], conv: { filters: [8, 16], kernel_size: 3, pool: 'max' }, ...over },

@@ -21,7 +21,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { OptimizerConfig } from '../config/index.js';
+import type { Rows } from '../data/index.js';
 import { ConvFast, DENSE_KERNEL_WASM, DenseFast, familyOf, KernelMemory, kernelModule, ReluFast, roundUp, type Act, type FastNode, type FastParam, type Region, type StepContext } from '../layers/index.js';
+import { BatchRows } from './batch-rows.js';
 import { softmaxCrossEntropy, type StepResult } from './loss.js';
 import { fastOptimizer, type FastOptimizer } from './optimizer-kernels.js';
 
@@ -40,6 +42,7 @@ export class FastGraph {
   readonly rows: number;
   private readonly logits: Act;
   private readonly dz: Region;
+  private readonly batchRows: BatchRows;
   private readonly firstWeighted: number;
   private readonly classes: number;
 
@@ -94,6 +97,7 @@ export class FastGraph {
     this.logits = nodes[nodes.length - 1]!.out;
     this.classes = this.logits.width;
     this.dz = mem.buffer(rows * this.logits.stride);
+    this.batchRows = new BatchRows(mem, input.width);
     mem.commit(optimizer.slots);
     for (const n of nodes) n.init();
     this.loadParams();
@@ -103,6 +107,11 @@ export class FastGraph {
   setRow(r: number, src: Float32Array, offset: number): void {
     const { width, stride, buf } = this.input;
     this.mem.f32.set(src.subarray(offset, offset + width), buf.off + r * stride);
+  }
+
+  /** Write example `i` of `rows` into row r of the batch (bytes become floats on the way: batch-rows.ts). */
+  setExample(r: number, rows: Rows, i: number): void {
+    this.batchRows.write(rows, i, this.input.buf.off + r * this.input.stride);
   }
 
   private forward(rows: number, ctx: StepContext): Float32Array {
@@ -148,17 +157,17 @@ export class FastGraph {
     return out;
   }
 
-  /** Mean loss and accuracy on n rows of X (inference mode), in chunks of up to `rows`. */
-  evaluate(X: Float32Array, Y: Uint8Array, n: number, chunk: number, ctx: StepContext): { loss: number; accuracy: number } {
-    const f = this.input.width;
+  /** Mean loss and accuracy on the rows (inference mode), in chunks of up to `this.rows`. */
+  evaluate(data: Rows, chunk: number, ctx: StepContext): { loss: number; accuracy: number } {
+    const n = data.n;
     const c = Math.min(chunk, this.rows);
     let lossSum = 0;
     let correct = 0;
     for (let s = 0; s < n; s += c) {
       const m = Math.min(c, n - s);
-      for (let r = 0; r < m; r++) this.setRow(r, X, (s + r) * f);
+      for (let r = 0; r < m; r++) this.setExample(r, data, s + r);
       const logits = this.forward(m, { ...ctx, training: false });
-      const res = softmaxCrossEntropy(logits, Y.subarray(s, s + m), m, this.classes, null, 1, this.logits.stride);
+      const res = softmaxCrossEntropy(logits, data.labels.subarray(s, s + m), m, this.classes, null, 1, this.logits.stride);
       lossSum += res.loss * m;
       correct += res.correct;
     }

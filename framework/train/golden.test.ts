@@ -18,8 +18,8 @@ let images: TrainData;
 
 beforeAll(async () => {
   backend = await initBackend('wasm');
-  data = fashionSlice({ trainPerClass: 30, testPerClass: 10 });
-  images = fashionSlice({ trainPerClass: 30, testPerClass: 10, shape: 'image' });
+  data = await fashionSlice({ trainPerClass: 30, testPerClass: 10 });
+  images = await fashionSlice({ trainPerClass: 30, testPerClass: 10, shape: 'image' });
 });
 
 const figures = (ms: EpochMetrics[]) => ms.map(({ seconds: _s, ...m }) => m);

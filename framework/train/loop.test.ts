@@ -1,6 +1,7 @@
 import { runConfig, type RunConfig } from '../config/index.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import { FloatRows, rowFloats } from '../data/index.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { divergenceHint, trainModel, type EpochMetrics, type TrainData } from './loop.js';
 import { fashionSlice } from './testing.js';
@@ -11,7 +12,7 @@ let data: TrainData;
 beforeAll(async () => {
   backend = await initBackend('wasm');
   // 2,000 real FashionMNIST training images (200 per class) and 500 test images
-  data = fashionSlice({ trainPerClass: 200, testPerClass: 50 });
+  data = await fashionSlice({ trainPerClass: 200, testPerClass: 50 });
 });
 
 function run(over: { model?: object; train?: object; seed?: number } = {}): RunConfig {
@@ -42,9 +43,9 @@ describe('trainModel on real FashionMNIST (wasm)', () => {
       for (const k of ['train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'seconds'] as const) expect(Number.isFinite(m[k])).toBe(true);
     }
     // the returned model is the trained one: its predictions reproduce the reported test accuracy
-    const logits = out.model.predict(tf.tensor(data.testX, [data.nTest, 784])) as tf.Tensor;
+    const logits = out.model.predict(tf.tensor(rowFloats(data.test), [data.test.n, 784])) as tf.Tensor;
     const pred = Array.from(tf.argMax(logits, 1).dataSync());
-    const acc = pred.reduce((a, p, i) => a + (p === data.testY[i] ? 1 : 0), 0) / data.nTest;
+    const acc = pred.reduce((a, p, i) => a + (p === data.test.labels[i] ? 1 : 0), 0) / data.test.n;
     expect(acc).toBeCloseTo(last.test_accuracy, 10);
     out.model.dispose();
   });
@@ -107,7 +108,7 @@ describe('trainModel on real FashionMNIST (wasm)', () => {
   });
 
   test('validation split metrics are reported when the data carries one', async () => {
-    const withVal: TrainData = { ...data, valX: data.testX.subarray(0, 100 * 784), valY: data.testY.subarray(0, 100), nVal: 100 };
+    const withVal: TrainData = { ...data, val: new FloatRows(rowFloats(data.test, 0, 100), data.test.labels.subarray(0, 100), 784) };
     const out = await trainModel(run({ train: { epochs: 1 } }), withVal, { backend });
     expect(out.epochs[0]!.val_accuracy).toBeGreaterThan(0.3);
     expect(Number.isFinite(out.epochs[0]!.val_loss)).toBe(true);

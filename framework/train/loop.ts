@@ -4,7 +4,8 @@
  * Same config + seed + backend -> bit-identical metrics.
  *
  * Per epoch: a seeded permutation; batches built by copying rows into a reusable Float32Array (a
- * tf.slice of the big dataset costs ~0.5 s per call on wasm); one tf.tidy per step; train loss and
+ * tf.slice of the big dataset costs ~0.5 s per call on wasm), each row turned from bytes into floats
+ * as it is copied (data/rows.ts: no float copy of the data set); one tf.tidy per step; train loss and
  * accuracy as the mean over the epoch's batches (PyTorch-style), then test (and validation)
  * evaluation in large chunks with the model in inference mode. The last partial batch is kept
  * (PyTorch's drop_last=False), except a batch of one example when the model has BatchNorm (PyTorch
@@ -13,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolveRunFields, type RunConfig } from '../config/index.js';
+import { rowFloats, type Rows } from '../data/index.js';
 import { buildModel } from '../model/index.js';
 import { permutation, rngFor } from '../util/random.js';
 import { UserError } from '../util/errors.js';
@@ -25,17 +27,11 @@ import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
 import { Prober, type ProbeRecord, type ProbeSettings } from './probes.js';
 
-/** What the data stage hands over (framework/data prepareData); val* present with a validation split. */
+/** What the data stage hands over (framework/data prepareData); val present with a validation split. */
 export interface TrainData {
-  trainX: Float32Array;
-  trainY: Uint8Array;
-  testX: Float32Array;
-  testY: Uint8Array;
-  nTrain: number;
-  nTest: number;
-  valX?: Float32Array;
-  valY?: Uint8Array;
-  nVal?: number;
+  train: Rows;
+  test: Rows;
+  val?: Rows;
   /** Per-example shape: [784] or [28, 28, 1] (NHWC). */
   inputShape: number[];
   /** [height, width, channels] when the rows are images (needed by train.augment; prepareData sets it). */
@@ -87,26 +83,21 @@ export interface TrainOptions {
 const YIELD_EVERY = 50;
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Mean loss and accuracy of the model (inference mode) on n rows of X. */
-export function evaluate(
-  model: LayersModel,
-  X: Float32Array,
-  Y: Uint8Array,
-  n: number,
-  inputShape: number[],
-  chunk = 1000,
-): { loss: number; accuracy: number } {
+/** Mean loss and accuracy of the model (inference mode) on the rows. */
+export function evaluate(model: LayersModel, rows: Rows, inputShape: number[], chunk = 1000): { loss: number; accuracy: number } {
   const f = inputShape.reduce((p, q) => p * q, 1);
+  const n = rows.n;
+  const buf = new Float32Array(Math.min(chunk, n) * f);
   let lossSum = 0;
   let correct = 0;
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
     const logits = tf.tidy(() => {
-      const x = tf.tensor(X.subarray(s * f, (s + m) * f), [m, ...inputShape]);
+      const x = tf.tensor(rowFloats(rows, s, s + m, buf.subarray(0, m * f)), [m, ...inputShape]);
       // predictOnBatch: predict() would cut the chunk into 32-row tf.slices, slow on wasm.
       return (model.predictOnBatch(x) as tf.Tensor).dataSync() as Float32Array;
     });
-    const r = softmaxCrossEntropy(logits, Y.subarray(s, s + m), m, logits.length / m, null, 1);
+    const r = softmaxCrossEntropy(logits, rows.labels.subarray(s, s + m), m, logits.length / m, null, 1);
     lossSum += r.loss * m;
     correct += r.correct;
   }
@@ -132,8 +123,11 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
   const augment = augmenterFor(cfg.train.augment, data, cfg.seed);
 
   const f = data.featureSize;
-  const { nTrain, inputShape } = data;
-  if (data.trainX.length < nTrain * f) throw new Error(`trainModel: trainX holds ${data.trainX.length} values, expected ${nTrain} x ${f}`);
+  const { train, inputShape } = data;
+  const nTrain = train.n;
+  for (const [name, rows] of [['train', train], ['test', data.test], ['val', data.val]] as const) {
+    if (rows && rows.features !== f) throw new Error(`trainModel: ${name} rows have ${rows.features} features, the data ${f}`);
+  }
   const order = new Uint32Array(nTrain);
   const xBuf = new Float32Array(fast ? 0 : batchSize * f);
   const yBuf = new Uint8Array(batchSize);
@@ -178,20 +172,20 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
             const row = order[s + r]!;
             if (augment) {
               // One row at a time: the same draws, in the same order, as the tf path's whole batch.
-              rowBuf.set(data.trainX.subarray(row * f, row * f + f));
+              train.copyRow(row, rowBuf, 0);
               augment(rowBuf, 1);
               fast.setRow(r, rowBuf, 0);
             } else {
-              fast.setRow(r, data.trainX, row * f);
+              fast.setExample(r, train, row);
             }
-            yBuf[r] = data.trainY[row]!;
+            yBuf[r] = train.labels[row]!;
           }
           result = fast.step(b, yBuf.subarray(0, b), lr, ctx);
         } else {
           for (let r = 0; r < b; r++) {
             const row = order[s + r]!;
-            xBuf.set(data.trainX.subarray(row * f, row * f + f), r * f);
-            yBuf[r] = data.trainY[row]!;
+            train.copyRow(row, xBuf, r * f);
+            yBuf[r] = train.labels[row]!;
           }
           augment?.(xBuf, b);
           tf.tidy(() => {
@@ -214,9 +208,8 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         }
       }
       sync();
-      const evalOn = (X: Float32Array, Y: Uint8Array, n: number) =>
-        fast ? fast.evaluate(X, Y, n, evalChunk, ctx) : evaluate(model, X, Y, n, inputShape, evalChunk);
-      const test = evalOn(data.testX, data.testY, data.nTest);
+      const evalOn = (rows: Rows) => (fast ? fast.evaluate(rows, evalChunk, ctx) : evaluate(model, rows, inputShape, evalChunk));
+      const test = evalOn(data.test);
       const m: EpochMetrics = {
         epoch,
         train_loss: lossSum / batches,
@@ -226,8 +219,8 @@ export async function trainModel(given: RunConfig, data: TrainData, opts: TrainO
         seconds: 0,
         lr,
       };
-      if (data.valX && data.valY && data.nVal) {
-        const val = evalOn(data.valX, data.valY, data.nVal);
+      if (data.val?.n) {
+        const val = evalOn(data.val);
         m.val_loss = val.loss;
         m.val_accuracy = val.accuracy;
       }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runConfig } from '../config/index.js';
+import { FloatRows } from '../data/index.js';
 import { buildModel } from '../model/index.js';
 import { initBackend, type BackendInfo } from './backend.js';
 import { TrainGraph } from './engine.js';
@@ -81,7 +82,7 @@ describe('probes against hand-computed values (cpu)', () => {
     const p: P = { W1: rows(k1!, 4), b1: b1!, W2: rows(k2!, 3), b2: b2! };
 
     const graph = new TrainGraph(model);
-    const data = { trainX: Float32Array.from(flat(X)), trainY: Uint8Array.from(Y), nTrain: n, featureSize: 3, inputShape: [3] };
+    const data = { train: new FloatRows(Float32Array.from(flat(X)), Uint8Array.from(Y), 3), featureSize: 3, inputShape: [3] };
     const lr = 0.5;
     const steps = [1, 10];
     const rec = new Prober(model, graph, data, 7, { every: 'epoch', landscape_steps: steps }, n).measure(0, 0, lr);
@@ -130,7 +131,7 @@ describe('probes against hand-computed values (cpu)', () => {
   });
 
   test("update_ratio is the optimizer's real step: SGD on the whole set is lr * ||G|| / ||W||", async () => {
-    const data: TrainData = fashionSlice({ trainPerClass: 3, testPerClass: 1 });
+    const data: TrainData = await fashionSlice({ trainPerClass: 3, testPerClass: 1 });
     const cfg = runConfig({ model: { hidden: [8] }, train: { epochs: 2, batch_size: 30, optimizer: { type: 'sgd', lr: 0.2 }, backend: 'cpu' } }, 3);
     const recs: ProbeRecord[] = [];
     const out = await trainModel(cfg, data, { probes: { every: 'epoch' }, onProbe: (r) => recs.push(r) });
@@ -152,7 +153,7 @@ describe('probes leave training unchanged (wasm)', () => {
   let data: TrainData;
   beforeAll(async () => {
     backend = await initBackend('wasm');
-    data = fashionSlice({ trainPerClass: 20, testPerClass: 5 });
+    data = await fashionSlice({ trainPerClass: 20, testPerClass: 5 });
   });
   const figures = (ms: EpochMetrics[]) => ms.map(({ seconds: _s, ...m }) => m);
 
@@ -184,7 +185,7 @@ describe('probes leave training unchanged (wasm)', () => {
       plain.model.dispose();
       probed.model.dispose();
 
-      const perEpoch = Math.ceil(d.nTrain / cfg.train.batch_size);
+      const perEpoch = Math.ceil(d.train.n / cfg.train.batch_size);
       const total = perEpoch * cfg.train.epochs;
       const want = every === 'epoch' ? [0, ...Array.from({ length: cfg.train.epochs }, (_, e) => (e + 1) * perEpoch)] : Array.from({ length: Math.floor(total / every) + 1 }, (_, i) => i * every);
       expect(recs.map((r) => r.step)).toEqual(want);

@@ -29,6 +29,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import type { Rows } from '../data/index.js';
 import { familyOf } from '../layers/index.js';
 import { permutation, rngFor } from '../util/random.js';
 import { TrainGraph, type StepContext } from './engine.js';
@@ -132,20 +133,21 @@ export class Prober {
   constructor(
     private readonly model: LayersModel,
     private readonly graph: TrainGraph,
-    data: { trainX: Float32Array; trainY: Uint8Array; nTrain: number; featureSize: number; inputShape: number[] },
+    data: { train: Rows; featureSize: number; inputShape: number[] },
     private readonly seed: number,
     readonly settings: ProbeSettings,
     batchSize: number,
   ) {
     // A fixed batch from the probe's own stream: the same examples at every probe of the run.
-    this.n = Math.min(settings.batch ?? batchSize, data.nTrain);
-    const order = permutation(data.nTrain, rngFor(seed, 'probe-batch'));
+    const { train } = data;
+    this.n = Math.min(settings.batch ?? batchSize, train.n);
+    const order = permutation(train.n, rngFor(seed, 'probe-batch'));
     const f = data.featureSize;
     this.x = new Float32Array(this.n * f);
     this.y = new Uint8Array(this.n);
     for (let r = 0; r < this.n; r++) {
-      this.x.set(data.trainX.subarray(order[r]! * f, order[r]! * f + f), r * f);
-      this.y[r] = data.trainY[order[r]!]!;
+      train.copyRow(order[r]!, this.x, r * f);
+      this.y[r] = train.labels[order[r]!]!;
     }
     this.inputShape = data.inputShape;
     this.steps = settings.landscape_steps ?? DEFAULT_LANDSCAPE_STEPS;
