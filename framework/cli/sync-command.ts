@@ -1,11 +1,11 @@
 /** `bnx sync`: upload a local file store to an MLflow server (or any store to any other), idempotently. */
 import { existsSync } from 'node:fs';
 import { EXIT, UserError } from '../util/errors.js';
-import { FileStore, openStore, syncStore, TrackingConnectionError, type SyncReport } from '../track/index.js';
+import { DEFAULT_TRACKING_URI, FileStore, openStore, syncStore, TrackingConnectionError, type SyncReport } from '../track/index.js';
 
 export async function syncCommand(o: { from?: string; to: string; json?: boolean; experiment?: string }): Promise<number> {
   const say = (m: string) => process.stderr.write(`${m}\n`);
-  const from = openStore(o.from ?? './mlruns');
+  const from = openStore(o.from ?? DEFAULT_TRACKING_URI);
   const to = openStore(o.to);
   if (from instanceof FileStore && !existsSync(from.root)) {
     throw new UserError(`Nothing to sync: there is no MLflow file store at ${from.root}`, ['pass the folder bnx logged to with --from (default ./mlruns)']);

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_TRACKING_URI } from '../track/index.js';
 import { EXIT, UserError } from '../util/errors.js';
 
 export interface UiOptions {
@@ -45,7 +46,7 @@ export async function uiCommand(file: string | undefined, o: UiOptions): Promise
     const page = join('reports', study.config.name, 'index.html');
     reportHint = existsSync(page) ? `the offline report: ${page}` : `bnx report ${file} writes ${page}, which opens offline`;
   }
-  uri ??= './mlruns';
+  uri ??= DEFAULT_TRACKING_URI;
   if (/^https?:\/\//i.test(uri)) {
     // A tracking server serves the UI itself.
     process.stdout.write(`${uri} is an MLflow server: its UI is at ${uri} (open it in a browser)\n`);

@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import type { LoadedStudy, BackendName } from '../config/index.js';
 import type { PlannedRun, StudyPlan } from '../plan/index.js';
-import type { Run, TrackingStore } from '../track/index.js';
+import { DEFAULT_TRACKING_URI, type Run, type TrackingStore } from '../track/index.js';
 import type { Executor } from './executor.js';
 import { JobFeed } from './job-feed.js';
 import type { RunJob, RunOutcome } from './job.js';
@@ -23,7 +23,7 @@ export interface StudyContext {
 }
 
 export function trackingUriFor(study: LoadedStudy, flag?: string): string {
-  const uri = flag ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? study.config.tracking.uri ?? './mlruns';
+  const uri = flag ?? (process.env.MLFLOW_TRACKING_URI || undefined) ?? study.config.tracking.uri ?? DEFAULT_TRACKING_URI;
   // Any URI with a scheme (http:, file:, and unsupported ones like s3:, which openStore refuses) is
   // passed on as written; one-letter "schemes" are Windows drive letters.
   if (/^[a-z][a-z0-9+.-]+:/i.test(uri)) return uri;

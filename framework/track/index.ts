@@ -2,7 +2,7 @@
 export * from './types.js';
 export { FileStore } from './file-store.js';
 export { RestStore, type RestOptions } from './rest-store.js';
-export { openStore, openStoreForReading, openStoreWithFallback, openSpooledStore, spoolDir, DEFAULT_STORE_DIR, type SpooledStore } from './open.js';
+export { openStore, openStoreForReading, openStoreWithFallback, openSpooledStore, spoolDir, DEFAULT_STORE_DIR, DEFAULT_TRACKING_URI, type SpooledStore } from './open.js';
 export { Drainer, finalWaitMs, type DrainerOptions } from './spool.js';
 export {
   claimRun,

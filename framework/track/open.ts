@@ -12,9 +12,11 @@ import { TrackingConnectionError, type TrackingStore } from './types.js';
 import { Drainer } from './spool.js';
 
 export const DEFAULT_STORE_DIR = 'mlruns';
+/** Where runs go when neither a flag, MLFLOW_TRACKING_URI nor the study names a store. */
+export const DEFAULT_TRACKING_URI = `./${DEFAULT_STORE_DIR}`;
 
 export function openStore(uri?: string, o: RestOptions = {}): TrackingStore {
-  const u = (uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI ?? '').trim() || `./${DEFAULT_STORE_DIR}`;
+  const u = (uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI ?? '').trim() || DEFAULT_TRACKING_URI;
   if (/^https?:/i.test(u)) return new RestStore(checkedHttpUri(u), o);
   if (u.startsWith('file:')) return new FileStore(u.startsWith('file://') ? fileURLToPath(u) : resolve(decodeURIComponent(u.slice('file:'.length))));
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(u);
