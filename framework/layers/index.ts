@@ -28,5 +28,6 @@ export { KernelMemory, kernelModule, roundUp, type ParamRegion, type Region } fr
 export type { Act, FastBuild, FastNode, FastParam } from './fast-node.js';
 export { DenseFast } from './dense/dense-fast.js';
 export { ConvFast } from './conv2d/conv-fast.js';
-export { ReluFast } from './activations/activations-fast.js';
+export { IdentityFast, ReluFast } from './activations/activations-fast.js';
+export { MaxPoolFast } from './pool-fast.js';
 export { WASM_BASE64 as DENSE_KERNEL_WASM } from './dense/dense-kernel.wasm.js';

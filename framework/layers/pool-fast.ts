@@ -12,6 +12,8 @@ import { pooledShape, type MaxPoolKernels, type Shape4 } from './pool-kernel.js'
 import { WASM_BASE64 } from './pool-kernel.wasm.js';
 
 export class MaxPoolFast implements FastNode {
+  /** Set by the engine when a ReLU comes before: its backward runs here (the ReLU's is skipped). */
+  reluBackward = false;
   readonly params: FastParam[] = [];
   readonly out: Act;
   private readonly mem: KernelMemory;
@@ -55,7 +57,7 @@ export class MaxPoolFast implements FastNode {
     const [, oh, ow] = pooledShape(this.shape, this.p);
     // positions in no window (odd H or W) get no gradient: max_bwd does not write them
     if (oh * this.p !== H || ow * this.p !== W) this.mem.view(this.dx, rows * this.x.stride).fill(0);
-    this.k.max_bwd(at(dOut), at(this.arg), at(this.dx), rows, H, W, C, this.p);
+    this.k.max_bwd(at(dOut), at(this.arg), at(this.dx), rows, H, W, C, this.p, this.reluBackward ? at(this.out.buf) : 0);
     return this.dx;
   }
 }

@@ -113,7 +113,8 @@ export function avgPoolBackward(dy: Float32Array, shape: Shape4, p: number, dx: 
 export interface MaxPoolKernels {
   /** Byte offsets; C % 4 == 0. arg: i32 per output. */
   max_fwd(x: number, y: number, arg: number, B: number, H: number, W: number, C: number, p: number): void;
-  max_bwd(dy: number, arg: number, dx: number, B: number, H: number, W: number, C: number, p: number): void;
+  /** y: 0, or the pooled outputs of a ReLU, whose backward it then applies too. */
+  max_bwd(dy: number, arg: number, dx: number, B: number, H: number, W: number, C: number, p: number, y: number): void;
 }
 
 interface MaxPoolExports extends MaxPoolKernels {
@@ -190,7 +191,7 @@ export class MaxPool {
     const dx = f.subarray(2 * m, 2 * m + n);
     const [, oh, ow] = pooledShape(shape, this.p);
     if (oh * this.p !== shape[1] || ow * this.p !== shape[2]) dx.fill(0);
-    k.max_bwd(0, m * 4, 2 * m * 4, shape[0], shape[1], shape[2], shape[3], this.p);
+    k.max_bwd(0, m * 4, 2 * m * 4, shape[0], shape[1], shape[2], shape[3], this.p, 0);
     return dx;
   }
 }

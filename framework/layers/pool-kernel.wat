@@ -59,8 +59,11 @@
     (br $bloop)))
 )
 ;; dx of max_fwd: each window position gets dy where arg names it, +0 elsewhere. Positions in no window
-;; (odd H or W) are not written: the caller zeroes dx first then.
-(func (export "max_bwd") (param $dy i32) (param $arg i32) (param $dx i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $p i32)
+;; (odd H or W) are not written: the caller zeroes dx first then. $y, when not 0: the pooled outputs of
+;; a ReLU's output, and dy is first multiplied by (y > 0) as the ReLU's backward would multiply dx
+;; (relu_bwd in activations.wat): the maximum is the ReLU's output at the position dy goes to, and
+;; the other positions are +0 either way, so the bits are those of max_bwd then relu_bwd.
+(func (export "max_bwd") (param $dy i32) (param $arg i32) (param $dx i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32) (param $p i32) (param $y i32)
   (local $b i32) (local $i i32) (local $j i32) (local $c i32) (local $u i32) (local $v i32)
   (local $oh i32) (local $ow i32) (local $rs i32) (local $base i32) (local $px i32) (local $k i32)
   (local $d v128) (local $a v128)
@@ -83,6 +86,10 @@
         (block $cend (loop $cloop
           (br_if $cend (i32.ge_u (local.get $c) (local.get $C)))
           (local.set $d (v128.load (local.get $dy)))
+          (if (local.get $y) (then
+            (local.set $d (f32x4.mul (local.get $d)
+              (v128.and (f32x4.gt (v128.load (local.get $y)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))))
           (local.set $a (v128.load (local.get $arg)))
           (local.set $k (i32.const 0))
           (local.set $u (i32.const 0))

@@ -22,7 +22,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { OptimizerConfig } from '../config/index.js';
 import type { Rows } from '../data/index.js';
-import { ConvFast, DENSE_KERNEL_WASM, DenseFast, familyOf, KernelMemory, kernelModule, ReluFast, roundUp, type Act, type FastNode, type FastParam, type Region, type StepContext } from '../layers/index.js';
+import { ConvFast, DENSE_KERNEL_WASM, DenseFast, IdentityFast, MaxPoolFast, familyOf, KernelMemory, kernelModule, ReluFast, roundUp, type Act, type FastNode, type FastParam, type Region, type StepContext } from '../layers/index.js';
 import { BatchRows } from './batch-rows.js';
 import { softmaxCrossEntropy, type StepResult } from './loss.js';
 import { fastOptimizer, type FastOptimizer } from './optimizer-kernels.js';
@@ -92,6 +92,12 @@ export class FastGraph {
       if ((n instanceof DenseFast || n instanceof ConvFast) && next instanceof ReluFast) {
         n.relu = true;
         next.applied = true;
+      }
+      // ReLU then max-pooling: the pooling's scatter applies the ReLU's mask, by the pooled outputs,
+      // which must then stay as they are until the backward (no later node writes in place on them)
+      if (n instanceof ReluFast && next instanceof MaxPoolFast && nodes.slice(i + 2).every((m) => m.out.buf !== next.out.buf || m instanceof IdentityFast)) {
+        n.masked = true;
+        next.reluBackward = true;
       }
     });
     this.logits = nodes[nodes.length - 1]!.out;

@@ -14,8 +14,10 @@ interface Kernels {
 }
 
 export class ReluFast implements FastNode {
-  /** Set when the preceding Dense applied the ReLU in its kernel. */
+  /** Set when the preceding Dense or Conv2D applied the ReLU in its kernel. */
   applied = false;
+  /** Set when the max-pooling after it applies the ReLU's backward in its own (MaxPoolFast). */
+  masked = false;
   readonly params: FastParam[] = [];
   readonly out: Act;
   private readonly mem: KernelMemory;
@@ -34,7 +36,7 @@ export class ReluFast implements FastNode {
     if (!this.applied) this.k.relu(at(this.out.buf), roundUp(rows, 4) * this.out.stride);
   }
   backward(rows: number, dOut: Region): Region {
-    this.k.relu_bwd(at(this.out.buf), at(dOut), rows * this.out.stride);
+    if (!this.masked) this.k.relu_bwd(at(this.out.buf), at(dOut), rows * this.out.stride);
     return dOut;
   }
 }
