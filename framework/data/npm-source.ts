@@ -44,22 +44,81 @@ export function locateNpmPackage(npm: NpmFallback): { dir: string; version: stri
   return { dir, version };
 }
 
+/**
+ * The images of a nested-bytes class file ({"data": [[v, ...], ...]}) read straight from its bytes into
+ * packed pixels: JSON.parse would first build a boxed array per image (the whole set peaked at 450 MB
+ * RSS that way). Entries that are not `pixels` long are dropped (counted); inside "data" anything
+ * but integers 0..255, commas, brackets and whitespace is an error naming the image.
+ */
+function scanNestedBytes(text: Uint8Array, file: string, pixels: number): { bytes: Uint8Array; count: number; dropped: number } {
+  const fail = (what: string): never => {
+    throw new Error(`${file}: ${what}`);
+  };
+  const key = Buffer.from(text.buffer, text.byteOffset, text.length).indexOf('"data"');
+  if (key < 0) fail('expected {"data": [...]}');
+  let i = key + 6;
+  const ws = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+  const skip = () => {
+    while (i < text.length && ws(text[i]!)) i++;
+  };
+  const expectChar = (c: number, what: string) => {
+    skip();
+    if (text[i] !== c) fail(`expected ${what} at byte ${i}`);
+    i++;
+  };
+  expectChar(0x3a, '":"');
+  expectChar(0x5b, '"[" opening "data"');
+  let out = new Uint8Array(pixels * 1024);
+  let count = 0;
+  let dropped = 0;
+  const img = new Uint8Array(pixels);
+  for (let entry = 0; ; entry++) {
+    skip();
+    if (text[i] === 0x5d /* ] */ && entry === 0) break;
+    expectChar(0x5b, `"[" opening image ${entry}`);
+    let k = 0;
+    skip();
+    if (text[i] === 0x5d) i++;
+    else {
+      for (;;) {
+        skip();
+        let v = 0;
+        let digits = 0;
+        while (text[i]! >= 0x30 && text[i]! <= 0x39) {
+          v = v * 10 + text[i]! - 0x30;
+          digits++;
+          i++;
+        }
+        if (digits === 0 || v > 255) fail(`image ${entry} value ${k} is not an integer 0..255 (byte ${i})`);
+        if (k < pixels) img[k] = v;
+        k++;
+        skip();
+        const c = text[i++];
+        if (c === 0x5d) break;
+        if (c !== 0x2c) fail(`image ${entry} value ${k - 1} is not an integer 0..255 (byte ${i - 1})`);
+      }
+    }
+    if (k === pixels) {
+      if ((count + 1) * pixels > out.length) {
+        const grown = new Uint8Array(out.length * 2);
+        grown.set(out);
+        out = grown;
+      }
+      out.set(img, count++ * pixels);
+    } else dropped++;
+    skip();
+    const c = text[i++];
+    if (c === 0x5d) break;
+    if (c !== 0x2c) fail(`expected "," or "]" after image ${entry} (byte ${i - 1})`);
+  }
+  return { bytes: out.slice(0, count * pixels), count, dropped };
+}
+
 /** Read one class file into packed bytes, dropping entries that are not full images. */
 function readClass(file: string, npm: NpmFallback, pixels: number): { bytes: Uint8Array; count: number; dropped: number } {
+  if (npm.layout === 'nested-bytes') return scanNestedBytes(readFileSync(file), file, pixels);
   const data = (JSON.parse(readFileSync(file, 'utf8')) as { data: unknown }).data;
   if (!Array.isArray(data)) throw new Error(`${file}: expected {"data": [...]}`);
-  if (npm.layout === 'nested-bytes') {
-    const keep = data.filter((e): e is number[] => Array.isArray(e) && e.length === pixels);
-    const bytes = new Uint8Array(keep.length * pixels);
-    keep.forEach((img, i) => {
-      for (let p = 0; p < pixels; p++) {
-        const v = img[p]!;
-        if (!(v >= 0 && v <= 255 && Number.isInteger(v))) throw new Error(`${file}: image ${i} pixel ${p} is ${v}, expected an integer 0..255`);
-        bytes[i * pixels + p] = v;
-      }
-    });
-    return { bytes, count: keep.length, dropped: data.length - keep.length };
-  }
   // Flat floats: the package stored v/255 rounded to 3 decimals, so round(x * 255) recovers v exactly
   // (3-decimal steps are finer than 1/255).
   const count = Math.floor(data.length / pixels);
