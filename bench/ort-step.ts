@@ -24,6 +24,21 @@ const BATCH = 64;
 const LR = 0.01;
 const SIZES = [784, 64, 32, 10];
 
+/** A float32 graph input or output of fixed shape. */
+const vi = (name: string, dims: number[]): object => ({
+  name,
+  type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+});
+
+/** An ONNX model of one graph at opset 17, encoded. */
+function encode(name: string, graph: object): Uint8Array {
+  const type = modelProtoType();
+  const model = { irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: { name, ...graph } };
+  const err = type.verify(model);
+  if (err) throw new Error(`bench:ort: invalid graph ${name}: ${err}`);
+  return type.encode(type.fromObject(model)).finish();
+}
+
 type NodeObj = { name: string; opType: string; input: string[]; output: string[]; attribute: object[] };
 
 /** The training step as one ONNX graph: inputs x, y (one-hot) and the weights; outputs the updated weights and the loss. */
@@ -60,40 +75,22 @@ function stepGraph(): Uint8Array {
     dz = dh;
   }
   const scalar = (name: string, v: number): object => ({ name, dims: [], dataType: FLOAT, floatData: [v] });
-  const vi = (name: string, dims: number[]): object => ({
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
-  });
   const weights = SIZES.slice(1).flatMap((n, i) => [vi(w(i), [SIZES[i]!, n]), vi(b(i), [n])]);
-  const type = modelProtoType();
-  const model = {
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'mlp_sgd_step',
-      node: nodes,
-      initializer: [
-        scalar('inv_batch', 1 / BATCH),
-        scalar('neg_inv_batch', -1 / BATCH),
-        scalar('lr', LR),
-        { name: 'axis0', dims: [1], dataType: 7, int64Data: [0] },
-      ],
-      input: [vi('x', [BATCH, SIZES[0]!]), vi('y', [BATCH, SIZES.at(-1)!]), ...weights],
-      output: [vi('loss', []), ...SIZES.slice(1).flatMap((n, i) => [vi(`${w(i)}_next`, [SIZES[i]!, n]), vi(`${b(i)}_next`, [n])])],
-    },
-  };
-  const err = type.verify(model);
-  if (err) throw new Error(`bench:ort: invalid step graph: ${err}`);
-  return type.encode(type.fromObject(model)).finish();
+  return encode('mlp_sgd_step', {
+    node: nodes,
+    initializer: [
+      scalar('inv_batch', 1 / BATCH),
+      scalar('neg_inv_batch', -1 / BATCH),
+      scalar('lr', LR),
+      { name: 'axis0', dims: [1], dataType: 7, int64Data: [0] },
+    ],
+    input: [vi('x', [BATCH, SIZES[0]!]), vi('y', [BATCH, SIZES.at(-1)!]), ...weights],
+    output: [vi('loss', []), ...SIZES.slice(1).flatMap((n, i) => [vi(`${w(i)}_next`, [SIZES[i]!, n]), vi(`${b(i)}_next`, [n])])],
+  });
 }
 
 /** Evaluation: the forward pass alone, on chunks of the test set. */
 function forwardGraph(rows: number): Uint8Array {
-  const type = modelProtoType();
-  const vi = (name: string, dims: number[]): object => ({
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
-  });
   const nodes: NodeObj[] = [];
   let h = 'x';
   for (let i = 0; i < SIZES.length - 1; i++) {
@@ -104,17 +101,11 @@ function forwardGraph(rows: number): Uint8Array {
       h = `h${i}`;
     } else h = z;
   }
-  const model = {
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'mlp_forward',
-      node: nodes,
-      input: [vi('x', [rows, SIZES[0]!]), ...SIZES.slice(1).flatMap((n, i) => [vi(`W${i}`, [SIZES[i]!, n]), vi(`b${i}`, [n])])],
-      output: [vi(h, [rows, SIZES.at(-1)!])],
-    },
-  };
-  return type.encode(type.fromObject(model)).finish();
+  return encode('mlp_forward', {
+    node: nodes,
+    input: [vi('x', [rows, SIZES[0]!]), ...SIZES.slice(1).flatMap((n, i) => [vi(`W${i}`, [SIZES[i]!, n]), vi(`b${i}`, [n])])],
+    output: [vi(h, [rows, SIZES.at(-1)!])],
+  });
 }
 
 const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
