@@ -51,11 +51,15 @@ export async function executeRun(job: RunJob, o: ExecuteOptions = {}): Promise<R
     const status = statusOfKind(kind);
     const seconds = (performance.now() - started) / 1000;
     const summary = { key: job.run.key, name: job.run.name, status, reason, backend: backendName, seconds, epochs, onnx };
-    writeFileSync(join(work, ARTIFACT.metrics), `${JSON.stringify(summary, null, 2)}\n`);
-    await store.logArtifact(runId, join(work, ARTIFACT.metrics), ARTIFACT.metrics);
-    await store.logBatch(runId, { tags: outcomeTags(kind, reason), metrics: [{ key: RUN_METRIC.seconds, value: seconds, timestamp: Date.now(), step: 0 }] });
-    await finishRun(store, runId, status, { note: note(job, status, epochs, onnx, reason) });
-    rmSync(work, { recursive: true, force: true });
+    try {
+      writeFileSync(join(work, ARTIFACT.metrics), `${JSON.stringify(summary, null, 2)}\n`);
+      await store.logArtifact(runId, join(work, ARTIFACT.metrics), ARTIFACT.metrics);
+      await store.logBatch(runId, { tags: outcomeTags(kind, reason), metrics: [{ key: RUN_METRIC.seconds, value: seconds, timestamp: Date.now(), step: 0 }] });
+      await finishRun(store, runId, status, { note: note(job, status, epochs, onnx, reason) });
+    } finally {
+      // also when the store refuses the last writes: nothing reads this folder once the run ends
+      rmSync(work, { recursive: true, force: true });
+    }
     return { key: job.run.key, runId, kind, status, reason, backend: backendName, seconds, epochs, onnx };
   };
 
