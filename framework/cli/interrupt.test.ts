@@ -4,24 +4,13 @@
  * must still end the study with exit 130 and record the run KILLED, not wait forever.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childPids, startBnx } from '../../test-support/bnx-process.js';
 import { until } from '../../test-support/until.js';
 import { FileStore } from '../track/index.js';
-import { PACKAGE_ROOT } from '../util/paths.js';
 import { pidAlive } from '../util/pid.js';
-
-const BIN = join(PACKAGE_ROOT, 'dist/framework/cli/main.js');
-
-const childPids = (pid: number): number[] => {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-};
 // Zombies count as gone: a killed process may wait seconds for init to reap it.
 const alive = pidAlive;
 
@@ -29,16 +18,13 @@ describe('Ctrl-C with a training process that cannot react', () => {
   it('kills it after the grace period, exits 130 and records the run KILLED', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'bnx-hang-'));
     writeFileSync(join(cwd, 'h.yaml'), 'name: h\ndataset: { name: fashion-mnist, subset: { train: 4000, test: 500 } }\ntrain: { epochs: 50, batch_size: 32 }\n');
-    const run = spawn(process.execPath, [BIN, 'run', 'h.yaml', '--jobs', '1'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
-    let err = '';
-    run.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
-    await until('the first epoch', () => /epoch 1\/50/.test(err), 120_000);
+    const { proc: run, stderr, exited } = startBnx(cwd, ['run', 'h.yaml', '--jobs', '1']);
+    await until('the first epoch', () => /epoch 1\/50/.test(stderr()), 120_000);
     const [trainer] = childPids(run.pid!);
-    expect(trainer, err).toBeGreaterThan(0);
+    expect(trainer, stderr()).toBeGreaterThan(0);
     process.kill(trainer!, 'SIGSTOP');
     run.kill('SIGINT');
-    expect(await exited, err).toBe(130);
+    expect(await exited, stderr()).toBe(130);
     expect(alive(trainer!)).toBe(false);
     const store = new FileStore(join(cwd, 'mlruns'));
     const [exp] = (await store.listExperiments()).filter((e) => e.name === 'h');
@@ -52,17 +38,16 @@ describe('Ctrl-C with a training process that cannot react', () => {
   it('after kill -9 of bnx itself, its training processes record their runs KILLED and leave without a stack trace', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'bnx-orphan-'));
     writeFileSync(join(cwd, 'o.yaml'), 'name: o\ndataset: { name: fashion-mnist, subset: { train: 4000, test: 500 } }\ntrain: { epochs: 50, batch_size: 32 }\nseeds: [1, 2]\n');
-    const run = spawn(process.execPath, [BIN, 'run', 'o.yaml', '--jobs', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
-    let err = '';
-    run.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const { proc: run, stderr } = startBnx(cwd, ['run', 'o.yaml', '--jobs', '2']);
     // The trainers inherit this stderr pipe: it closes once the last of them has exited.
-    const allGone = new Promise<void>((r) => run.stderr.once('close', () => r()));
-    await until('an epoch of both runs', () => (err.match(/epoch 1\/50/g) ?? []).length === 2, 120_000);
+    const allGone = new Promise<void>((r) => run.stderr!.once('close', () => r()));
+    await until('an epoch of both runs', () => (stderr().match(/epoch 1\/50/g) ?? []).length === 2, 120_000);
     const trainers = childPids(run.pid!);
-    expect(trainers, err).toHaveLength(2);
+    expect(trainers, stderr()).toHaveLength(2);
     process.kill(run.pid!, 'SIGKILL');
     await allGone;
     for (const pid of trainers) expect(alive(pid)).toBe(false);
+    const err = stderr();
     const after = err.slice(err.lastIndexOf('epoch 1/50'));
     expect(after).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE|\n\s+at /);
     const store = new FileStore(join(cwd, 'mlruns'));

@@ -4,22 +4,15 @@
  * nothing, and a study killed mid-way that resumes without retraining what finished.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../util/paths.js';
 import { FileStore } from '../track/index.js';
+import { childPids } from '../../test-support/bnx-process.js';
 
 const BIN = join(PACKAGE_ROOT, 'dist/framework/cli/main.js');
-
-const childPids = (pid: number): number[] => {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((x) => Number(x.trim())).filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-};
 
 const STUDY = `
 name: tiny
