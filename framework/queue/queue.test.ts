@@ -101,6 +101,13 @@ async function startWorker(log: string, o: { concurrency?: number; env?: Record<
   return { proc, output: () => out, exited };
 }
 
+/** A wait's timeout with what the worker printed, so a failure says why. */
+function withOutput(w: Spawned): (e: Error) => never {
+  return (e) => {
+    throw new Error(`${e.message}\nworker output:\n${w.output()}`);
+  };
+}
+
 async function openExecutor(study: string, o: { ledger?: RunLedger; attempts?: number; backoffMs?: number; log?: string[] } = {}): Promise<QueueExecutor> {
   return QueueExecutor.open(redis.uri, { study, trackingUri: STORE, log: (m) => o.log?.push(m), ledger: o.ledger ?? NO_LEDGER, pollMs: 300, attempts: o.attempts, backoffMs: o.backoffMs });
 }
@@ -185,7 +192,8 @@ describe('queue with real workers', () => {
       expect(outcomes.map((o) => o.key).sort()).toEqual(jobs.map((j) => j.run.key).sort());
       for (const o of outcomes) {
         const job = jobs.find((j) => j.run.key === o.key)!;
-        expect(o.status).toBe('FINISHED');
+        // the reason and the workers' output say why, should a run not finish
+        expect(o.status, `${o.reason}\nworker A:\n${a.output()}\nworker B:\n${b.output()}`).toBe('FINISHED');
         expect(o.runId).toBe(job.runId);
         expect(o.epochs.map((e) => e.test_accuracy)).toEqual([1, 2, 3].map((e) => fakeAccuracy(job.run.seed, e)));
       }
@@ -238,7 +246,7 @@ describe('queue with real workers', () => {
     const gate = join(tmp, `${study}.gate`);
     const job = runJob(study, 1, { epochs: 3, sleep_ms: 20, gate });
     const done = ex.execute(JobFeed.of([job]), {});
-    const started = await until('worker A to start training', () => trainerLog(log).find((l) => l.event === 'start'));
+    const started = await until('worker A to start training', () => trainerLog(log).find((l) => l.event === 'start')).catch(withOutput(a));
     expect(started.ppid).toBe(a.proc.pid);
     const b = await startWorker(log);
     a.proc.kill('SIGKILL');
@@ -272,7 +280,7 @@ describe('queue with real workers', () => {
     // Ctrl-C reaches the whole foreground process group: the worker and its training process.
     const a = await startWorker(log, { detached: true });
     const done = ex.execute(JobFeed.of([once]), {});
-    await until('training to start', () => trainerLog(log).some((l) => l.event === 'start'));
+    await until('training to start', () => trainerLog(log).some((l) => l.event === 'start')).catch(withOutput(a));
     process.kill(-a.proc.pid!, 'SIGINT');
     await until('the worker to take the Ctrl-C', () => a.output().includes('finishing the run(s) under way'));
     writeFileSync(gate, '');
